@@ -1,0 +1,307 @@
+"""The result model every renderer reads: Finding, Sweep, LRFindResult, Analysis.
+
+Detectors produce :class:`Finding` objects; :func:`lrreport.analyze.analyze`
+gathers them, the sweep results and the LR range test results into one
+:class:`Analysis`. Renderers (HTML, JSON, Markdown, JUnit, terminal) only read
+it; nothing here formats for a particular output. The JSON shape is the
+contract in ``../shared/FINDINGS.md``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from ..runs import RunSet
+
+__all__ = [
+    "SEVERITIES",
+    "Analysis",
+    "Finding",
+    "LRChange",
+    "LRFindResult",
+    "Sweep",
+    "SweepRun",
+    "severity_rank",
+]
+
+SEVERITIES = ("info", "warning", "error")
+
+
+def severity_rank(sev: str | None) -> int:
+    """info=1, warning=2, error=3, none=0 (for 'worst' and --fail-on)."""
+    return SEVERITIES.index(sev) + 1 if sev in SEVERITIES else 0
+
+
+def clean_number(x: Any) -> Any:
+    """JSON-safe numbers: NaN/Inf become strings, numpy scalars become Python ones, floats rounded to 6 significant digits."""
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return x
+    if isinstance(x, int):
+        return x
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if hasattr(x, "dtype") and getattr(x.dtype, "kind", "f") in "iu":
+        return int(x)
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    if f == 0:
+        return 0.0
+    return float(f"{f:.6g}")
+
+
+def clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    return clean_number(obj)
+
+
+@dataclass
+class Finding:
+    """One diagnosis of one run (see FINDINGS.md for the codes)."""
+
+    code: str
+    severity: str
+    run: str
+    metric: str | None
+    message: str
+    advice: str
+    start_step: int | None = None
+    end_step: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    confidence: float = 0.5
+    suggested_lr: float | None = None
+    group: str | None = None
+    best_step: int | None = None
+    best_epoch: float | None = None
+    suggested_cut_step: int | None = None
+    warmup_steps: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "code": self.code,
+            "severity": self.severity,
+            "run": self.run,
+            "metric": self.metric,
+            "start_step": self.start_step,
+            "end_step": self.end_step,
+            "message": self.message,
+            "advice": self.advice,
+            "evidence": dict(sorted(self.evidence.items())),
+            "confidence": round(float(self.confidence), 3),
+        }
+        for key in ("suggested_lr", "group", "best_step", "best_epoch", "suggested_cut_step", "warmup_steps"):
+            val = getattr(self, key)
+            if val is not None:
+                d[key] = val
+        return clean(d)
+
+
+@dataclass
+class SweepRun:
+    run: str
+    lr: float
+    best_val_loss: float  #: NaN when the run diverged or has no validation
+    position: str  #: best | good | too_high | too_low | failed
+    metric: str = "val_loss"
+
+
+@dataclass
+class Sweep:
+    """Runs that differ in their LR (and nothing else that lrreport can see)."""
+
+    name: str  #: what the runs share, e.g. "lr sweep: optimizer=SGD, batch_size=32"
+    metric: str  #: the metric runs are ranked on (val_loss, else train_loss)
+    runs: list[SweepRun]
+    best_lr: float | None
+    good_lr_range: tuple[float, float] | None  #: LRs whose result is close to the best
+    confidence: float = 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean(
+            {
+                "name": self.name,
+                "metric": self.metric,
+                "best_lr": self.best_lr,
+                "good_lr_range": list(self.good_lr_range) if self.good_lr_range else None,
+                "confidence": round(self.confidence, 3),
+                "runs": [
+                    {"run": r.run, "lr": r.lr, "best_" + r.metric: r.best_val_loss, "position": r.position}
+                    for r in self.runs
+                ],
+            }
+        )
+
+
+@dataclass
+class LRFindResult:
+    """An LR range test found in the logs, and the LR it suggests."""
+
+    run: str
+    suggested_lr: float | None
+    method: str  #: how it was chosen (e.g. "valley")
+    confidence: float
+    candidates: dict[str, float] = field(default_factory=dict)  #: every rule's pick
+    lr_min: float | None = None
+    lr_max: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean(
+            {
+                "run": self.run,
+                "suggested_lr": self.suggested_lr,
+                "method": self.method,
+                "confidence": round(self.confidence, 3),
+                "candidates": dict(sorted(self.candidates.items())),
+                "lr_min": self.lr_min,
+                "lr_max": self.lr_max,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class LRChange:
+    """A step where the logged LR changed (a scheduler acted)."""
+
+    step: int
+    before: float
+    after: float
+
+
+class Analysis:
+    """Everything lrreport concluded about a RunSet."""
+
+    def __init__(
+        self,
+        runset: RunSet,
+        findings: list[Finding],
+        sweeps: list[Sweep] | None = None,
+        lr_finds: dict[str, LRFindResult] | None = None,
+        lr_changes: dict[str, list[LRChange]] | None = None,
+        traces: dict[str, pl.DataFrame] | None = None,
+        version: str | None = None,
+    ):
+        from .. import __version__
+
+        self.runset = runset
+        self.findings = sorted(
+            findings, key=lambda f: (f.run, -severity_rank(f.severity), f.code, f.start_step or 0, f.metric or "")
+        )
+        self.sweeps = list(sweeps or [])
+        self.lr_finds = dict(lr_finds or {})
+        self.lr_changes = dict(lr_changes or {})
+        self._traces = dict(traces or {})
+        self.version = version or __version__
+
+    # --- per run ----------------------------------------------------------------
+    @property
+    def runs(self) -> list[str]:
+        return self.runset.run_names
+
+    def run_findings(self, run: str) -> list[Finding]:
+        return [f for f in self.findings if f.run == run]
+
+    def worst_severity(self, run: str | None = None) -> str | None:
+        fs = self.findings if run is None else self.run_findings(run)
+        worst = max((severity_rank(f.severity) for f in fs), default=0)
+        return SEVERITIES[worst - 1] if worst else None
+
+    def is_healthy(self, run: str) -> bool:
+        return severity_rank(self.worst_severity(run)) < severity_rank("warning")
+
+    def trace(self, run: str) -> pl.DataFrame:
+        """The epoch-by-epoch table: epoch, step, train_loss, val_loss, val_acc, lr, observation."""
+        if run not in self.runset.runs:
+            raise KeyError(f"no run named {run!r}")
+        if run not in self._traces:
+            from .trace import build_trace
+
+            self._traces[run] = build_trace(self.runset, run, self.run_findings(run), self.lr_changes.get(run, []))
+        return self._traces[run]
+
+    def counts(self) -> dict[str, int]:
+        c = {s: 0 for s in SEVERITIES}
+        for f in self.findings:
+            c[f.severity] += 1
+        return c
+
+    # --- tables -------------------------------------------------------------------
+    def to_polars(self) -> pl.DataFrame:
+        """One row per finding."""
+        schema = {
+            "run": pl.String,
+            "code": pl.String,
+            "severity": pl.String,
+            "metric": pl.String,
+            "start_step": pl.Int64,
+            "end_step": pl.Int64,
+            "confidence": pl.Float64,
+            "suggested_lr": pl.Float64,
+            "message": pl.String,
+            "advice": pl.String,
+        }
+        rows = [{k: getattr(f, k) for k in schema} for f in self.findings]
+        return pl.DataFrame(rows, schema=schema)
+
+    def to_pandas(self):
+        return self.to_polars().to_pandas()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of FINDINGS.md."""
+        runs = []
+        for name, info in self.runset.runs.items():
+            runs.append(
+                {
+                    "run": name,
+                    "format": info.source,
+                    "metrics": list(info.metrics),
+                    "points": info.points,
+                    "hparams": clean(dict(sorted(info.hparams.items()))),
+                    "warnings": list(info.warnings),
+                    "worst_severity": self.worst_severity(name),
+                    "lr_find": self.lr_finds[name].to_dict() if name in self.lr_finds else None,
+                    "findings": [f.to_dict() for f in self.run_findings(name)],
+                }
+            )
+        return {
+            "lrreport_version": self.version,
+            "logdir": self.runset.logdir,
+            "summary": {"runs": len(runs), "errors": len(self.runset.errors), **self.counts()},
+            "runs": runs,
+            "sweeps": [s.to_dict() for s in self.sweeps],
+            "errors": [e.to_dict() for e in self.runset.errors],
+        }
+
+    def __repr__(self) -> str:
+        c = self.counts()
+        return (
+            f"Analysis({len(self.runs)} runs: {c['error']} errors, {c['warning']} warnings, "
+            f"{c['info']} info; {len(self.sweeps)} sweeps)"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for f in self.findings:
+            rows.append(
+                "<tr>"
+                + "".join(
+                    f"<td>{html.escape(str(v))}</td>"
+                    for v in (f.run, f.severity, f.code, f.start_step, f.end_step, f.message, f.advice)
+                )
+                + "</tr>"
+            )
+        head = "".join(f"<th>{h}</th>" for h in ("run", "severity", "code", "from", "to", "message", "advice"))
+        return (
+            f"<p><b>{html.escape(repr(self))}</b></p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )

@@ -1,0 +1,105 @@
+"""overfitting: validation loss rises from its minimum while training loss keeps falling.
+
+Judged on loss, never accuracy: while a model overfits, validation accuracy
+can stay flat or even rise as the validation loss climbs (measured on the
+harness corpus, and on the real Whisper fine-tune in ../shared/realworld).
+UMLAUT's rule flags any rise of validation loss; we ask for a rise of
+``overfit_rise`` above the (smoothed) minimum that lasts to the end and stands
+out of the epoch-to-epoch noise, with the training loss still falling by
+``overfit_train_drop`` after the minimum. The advice carries the step/epoch
+where validation loss was lowest: where early stopping would have stopped.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import signals
+from ..analysis import Finding
+from ..context import RunContext
+from ._common import fmt
+
+#: The val minimum must come before this share of the validation points.
+MIN_BEFORE = 0.85
+#: The rise must exceed this many times the point-to-point noise of the val curve.
+NOISE_MULT = 2.0
+
+
+def detect(ctx: RunContext) -> list[Finding]:
+    cfg = ctx.config
+    val = ctx.val
+    if val is None or len(val.fvalue) < cfg.overfit_min_points:
+        return []
+    v, st = val.fvalue, val.fstep
+    if np.min(v) < 0:
+        return []
+    n = len(v)
+    sm = signals.rolling_median(v, 3) if n < 40 else val.smooth
+    i_min = int(np.argmin(sm))
+    if i_min >= MIN_BEFORE * (n - 1) or i_min == 0 and n < 3:
+        return []
+    vmin = float(sm[i_min])
+    tail = max(2, n // 10)
+    end = float(np.median(v[-tail:]))
+    if not vmin > 0:
+        return []
+    rise = (end - vmin) / vmin
+    noise = float(np.median(np.abs(np.diff(v)))) if n > 2 else 0.0
+    if rise < cfg.overfit_rise or (end - vmin) < NOISE_MULT * noise:
+        return []
+    # Sustained: the last points all sit above the minimum by half the rise.
+    if np.any(v[-tail:] < vmin * (1 + cfg.overfit_rise / 2)):
+        return []
+    best_step = int(st[i_min])
+    # The raw minimum near the smoothed one is where to stop.
+    lo, hi = max(0, i_min - 1), min(n, i_min + 2)
+    j = lo + int(np.argmin(v[lo:hi]))
+    best_step = int(st[j])
+    train_drop = None
+    train = ctx.train
+    if train is not None and len(train.fvalue) >= 3:
+        before = train.fvalue[train.fstep <= best_step]
+        after = train.fvalue[train.fstep > best_step]
+        if len(before) and len(after):
+            t_at = float(np.median(before[-max(1, len(before) // 10) :]))
+            t_end = float(np.median(after[-max(1, len(after) // 5) :]))
+            train_drop = (t_at - t_end) / t_at if t_at > 0 else 0.0
+            if train_drop < cfg.overfit_train_drop:
+                return []
+    ep = val.series.epoch[val.finite][j] if len(val.series.epoch) else math.nan
+    best_epoch = float(ep) if math.isfinite(ep) else None
+    stop_txt = f"epoch {fmt(best_epoch)} (step {best_step})" if best_epoch is not None else f"step {best_step}"
+    lr = ctx.lr_at(best_step)
+    evidence = {
+        "val_min": float(v[j]),
+        "val_min_step": best_step,
+        "val_end": end,
+        "val_rise_over_min": rise,
+        "train_drop_after_min": train_drop,
+        "overfit_rise": cfg.overfit_rise,
+    }
+    return [
+        Finding(
+            code="overfitting",
+            severity="warning",
+            run=ctx.run,
+            metric="val_loss",
+            start_step=best_step,
+            end_step=int(st[-1]),
+            message=(
+                f"val_loss was lowest ({fmt(float(v[j]))}) at {stop_txt} and then rose {fmt(100 * rise)}% to {fmt(end)}"
+                + (f" while train_loss fell another {fmt(100 * train_drop)}%." if train_drop is not None else ".")
+            ),
+            advice=(
+                f"Stop at {stop_txt} (early stopping on val_loss, or keep that checkpoint); "
+                + (f"decay the LR before then (it was {fmt(lr)}), " if lr else "decay the LR earlier, ")
+                + "and regularize (weight decay, dropout, augmentation, more data)."
+            ),
+            evidence=evidence,
+            confidence=min(0.95, 0.6 + rise),
+            best_step=best_step,
+            best_epoch=best_epoch,
+        )
+    ]

@@ -1,0 +1,154 @@
+"""Pure functions over one series: smoothing, trends, spikes, LR schedule events.
+
+Everything here takes numpy arrays and returns numbers or arrays; nothing
+knows about runs, findings or formats. NaN/Inf are expected in the input and
+handled explicitly (a detector decides what a NaN *means*).
+
+Smoothing follows TensorBoard's display smoothing (an exponential moving
+average debiased at the start, so the first points are not pulled towards 0),
+applied after a rolling median when the series is long and noisy, so that a
+single spike does not bend the trend (Hampel-style robust smoothing).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "debiased_ema",
+    "early_level",
+    "finite_mask",
+    "late_level",
+    "lr_changes",
+    "robust_smooth",
+    "rolling_median",
+    "sign_change_rate",
+    "spikes",
+    "window_for",
+]
+
+
+def finite_mask(x: np.ndarray) -> np.ndarray:
+    return np.isfinite(x)
+
+
+def window_for(n: int, frac: float, lo: int = 1, hi: int = 501) -> int:
+    """An odd window of about ``frac`` of ``n`` points, within [lo, hi]."""
+    w = int(round(n * frac))
+    w = max(lo, min(hi, w))
+    return w if w % 2 == 1 else w + 1
+
+
+def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred rolling median (edges use the points available). NaN-free input expected."""
+    n = len(x)
+    if n == 0 or window <= 1:
+        return x.astype(np.float64, copy=True)
+    import pandas as pd
+
+    return pd.Series(x).rolling(window, center=True, min_periods=1).median().to_numpy()
+
+
+def debiased_ema(x: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: EMA with weight in [0, 1), debiased at the start."""
+    if len(x) == 0:
+        return x.astype(np.float64, copy=True)
+    weight = min(max(weight, 0.0), 0.999)
+    out = np.empty(len(x), dtype=np.float64)
+    last = 0.0
+    num_acc = 0
+    for i, v in enumerate(x):
+        last = last * weight + (1 - weight) * v
+        num_acc += 1
+        debias = 1.0 - weight**num_acc
+        out[i] = last / debias if debias > 0 else v
+    return out
+
+
+def robust_smooth(x: np.ndarray, frac: float = 0.05) -> np.ndarray:
+    """Rolling median over ~``frac`` of the points, then a light debiased EMA.
+
+    Short series (epoch-level logs, < 12 points) are only median-of-3 smoothed:
+    there is too little to average away.
+    """
+    n = len(x)
+    if n < 4:
+        return x.astype(np.float64, copy=True)
+    if n < 12:
+        return rolling_median(x, 3)
+    w = window_for(n, frac, lo=3)
+    med = rolling_median(x, w)
+    # An EMA whose time constant matches the median window.
+    weight = 1.0 - 2.0 / (w + 1)
+    return debiased_ema(med, weight * 0.5)
+
+
+def early_level(x: np.ndarray, frac: float = 0.05, min_pts: int = 1, max_pts: int = 50) -> float:
+    """Median of the first few finite points: the loss the run started from."""
+    f = x[np.isfinite(x)]
+    if len(f) == 0:
+        return math.nan
+    k = max(min_pts, min(max_pts, int(len(f) * frac)))
+    return float(np.median(f[: max(1, k)]))
+
+
+def late_level(x: np.ndarray, frac: float = 0.1, min_pts: int = 1, max_pts: int = 500) -> float:
+    """Median of the last finite points: where the run ended."""
+    f = x[np.isfinite(x)]
+    if len(f) == 0:
+        return math.nan
+    k = max(min_pts, min(max_pts, int(len(f) * frac)))
+    return float(np.median(f[-max(1, k) :]))
+
+
+def spikes(x: np.ndarray, ratio: float, window: int) -> np.ndarray:
+    """Indices where a positive series jumps above ``ratio`` x its rolling median.
+
+    The median is taken over the preceding points (causal), so a spike is
+    judged against what came before it, as a person reading the curve would.
+    """
+    n = len(x)
+    if n < 5:
+        return np.zeros(0, dtype=np.int64)
+    import pandas as pd
+
+    s = pd.Series(np.where(np.isfinite(x), x, np.nan))
+    base = s.shift(1).rolling(window, min_periods=3).median().to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hit = (x > ratio * base) & (base > 0) & np.isfinite(x)
+    return np.flatnonzero(hit)
+
+
+def sign_change_rate(x: np.ndarray) -> float:
+    """Fraction of consecutive differences that change sign (0 = monotone, ~0.67 = white noise)."""
+    d = np.diff(x[np.isfinite(x)])
+    d = d[d != 0]
+    if len(d) < 3:
+        return 0.0
+    return float(np.mean(np.sign(d[1:]) != np.sign(d[:-1])))
+
+
+def lr_changes(step: np.ndarray, lr: np.ndarray, rel: float = 0.05, max_events: int = 30) -> list[tuple[int, float, float]]:
+    """Steps where the LR changed by more than ``rel`` (relative), as (step, before, after).
+
+    A schedule that changes the LR at every step (cosine, linear decay, a
+    warmup ramp) yields no discrete events worth marking: when more than
+    ``max_events`` changes are found, only the changes of at least 2x are kept.
+    """
+    ok = np.isfinite(lr)
+    s, v = step[ok], lr[ok]
+    if len(v) < 2:
+        return []
+    prev, cur = v[:-1], v[1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.abs(cur - prev) / np.maximum(np.abs(prev), 1e-300)
+    idx = np.flatnonzero(change > rel)
+    if len(idx) > max_events:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            big = np.maximum(cur, prev) / np.maximum(np.minimum(cur, prev), 1e-300)
+        idx = idx[big[idx] >= 2.0]
+        if len(idx) > max_events:
+            return []
+    return [(int(s[i + 1]), float(prev[i]), float(cur[i])) for i in idx]

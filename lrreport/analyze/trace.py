@@ -1,0 +1,152 @@
+"""The epoch-by-epoch trace: what happened, one row per epoch, in words.
+
+Columns: ``epoch``, ``step`` (the last step of the epoch), ``train_loss`` (the
+mean of the epoch's training points), ``val_loss``, ``val_acc``, ``lr`` (in
+force at the end of the epoch) and ``observation`` ("LR reduced to 0.05 by
+scheduler", "loss spike", "val loss rising since epoch 12", "NaN loss").
+Epochs come from the log's epoch column; without one, every validation point
+closes an "epoch"; without validation, the run is cut into ``MAX_ROWS`` equal
+segments. Long runs are folded to at most ``MAX_ROWS`` rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from ..runs import RunSet, Series
+from .analysis import Finding, LRChange
+
+__all__ = ["build_trace"]
+
+MAX_ROWS = 200
+SPIKE_JUMP = 2.0
+
+
+def _boundaries(runset: RunSet, run: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """(epoch labels, last step of each epoch, how the epochs were found)."""
+    steps_all = []
+    epochs_all = []
+    for m in ("train_loss", "val_loss", "lr"):
+        s = runset.series(run, m)
+        if s is not None and len(s):
+            steps_all.append(s.step)
+            epochs_all.append(s.epoch)
+    if not steps_all:
+        return np.zeros(0), np.zeros(0, dtype=np.int64), "none"
+    st = np.concatenate(steps_all)
+    ep = np.concatenate(epochs_all)
+    has = np.isfinite(ep)
+    if has.sum() >= 2:
+        e = np.floor(ep[has] + 1e-9)
+        s = st[has]
+        labels = np.unique(e)
+        ends = np.array([s[e == lab].max() for lab in labels], dtype=np.int64)
+        if labels.size >= 2:
+            return labels, ends, "epoch"
+    val = runset.series(run, "val_loss")
+    if val is not None and len(val) >= 2:
+        ends = np.unique(val.step)
+        return np.arange(len(ends), dtype=float), ends, "evaluation"
+    lo, hi = int(st.min()), int(st.max())
+    k = min(MAX_ROWS, 20, max(1, hi - lo))
+    ends = np.unique(np.linspace(lo, hi, k + 1)[1:].round().astype(np.int64))
+    return np.arange(len(ends), dtype=float), ends, "segment"
+
+
+def _per_epoch(series: Series | None, ends: np.ndarray, how: str) -> np.ndarray:
+    out = np.full(len(ends), np.nan)
+    if series is None or not len(series):
+        return out
+    idx = np.searchsorted(ends, series.step, side="left")
+    for i in range(len(ends)):
+        vals = series.value[idx == i]
+        if len(vals):
+            if how == "mean":
+                # A NaN anywhere in the epoch makes the epoch's mean NaN, as it would in the training loop.
+                out[i] = float(np.mean(vals))
+            else:
+                out[i] = float(vals[-1])
+    return out
+
+
+def build_trace(runset: RunSet, run: str, findings: list[Finding], changes: list[LRChange]) -> pl.DataFrame:
+    labels, ends, how = _boundaries(runset, run)
+    if len(ends) > MAX_ROWS:
+        keep = np.unique(np.linspace(0, len(ends) - 1, MAX_ROWS).round().astype(int))
+        labels, ends = labels[keep], ends[keep]
+    lr = runset.series(run, "lr")
+    if lr is None:
+        groups = sorted(m for m in runset.runs[run].metrics if m.startswith("lr/"))
+        lr = runset.series(run, groups[0]) if groups else None
+    train = _per_epoch(runset.series(run, "train_loss"), ends, "mean")
+    val = _per_epoch(runset.series(run, "val_loss"), ends, "last")
+    acc = _per_epoch(runset.series(run, "val_acc"), ends, "last")
+    lrs = np.full(len(ends), np.nan)
+    if lr is not None and len(lr):
+        i = np.clip(np.searchsorted(lr.step, ends, side="right") - 1, 0, len(lr) - 1)
+        lrs = lr.value[i].astype(float)
+        lrs[ends < lr.step[0]] = np.nan
+
+    notes: list[list[str]] = [[] for _ in ends]
+    # Scheduler acts: an LR change between the previous epoch's end and this one's.
+    for c in changes:
+        i = int(np.searchsorted(ends, c.step, side="left"))
+        if i < len(ends):
+            verb = "reduced" if c.after < c.before else "raised"
+            notes[i].append(f"LR {verb} to {c.after:.3g} by scheduler")
+    for i in range(len(ends)):
+        if _had_nonfinite(runset, run, ends, i):
+            notes[i].append("NaN/Inf loss")
+        elif i and math.isfinite(train[i]) and math.isfinite(train[i - 1]) and train[i - 1] > 0 and train[i] > SPIKE_JUMP * train[i - 1]:
+            notes[i].append("loss spike")
+    for f in findings:
+        if f.start_step is None:
+            continue
+        i = int(np.searchsorted(ends, f.start_step, side="left"))
+        if i >= len(ends):
+            continue
+        label = _label(labels[i], how)
+        if f.code == "overfitting" and i + 1 < len(ends):
+            notes[i + 1].append(f"val loss rising since {label}")
+            notes[i].append("best val loss (stop here)")
+        elif f.code == "divergence":
+            notes[i].append("divergence starts")
+        elif f.code == "lr_too_high":
+            notes[i].append("unstable from here (LR too high)")
+        elif f.code == "warmup_needed":
+            notes[i].append("early instability (no warmup)")
+        elif f.code == "plateau":
+            notes[i].append("plateau starts")
+        elif f.code == "schedule_too_aggressive":
+            notes[i].append("LR cut while loss still falling fast")
+    return pl.DataFrame(
+        {
+            "epoch": pl.Series([_epoch_value(v, how) for v in labels], dtype=pl.Int64),
+            "step": pl.Series(ends, dtype=pl.Int64),
+            "train_loss": pl.Series(train, dtype=pl.Float64),
+            "val_loss": pl.Series(val, dtype=pl.Float64),
+            "val_acc": pl.Series(acc, dtype=pl.Float64),
+            "lr": pl.Series(lrs, dtype=pl.Float64),
+            "observation": pl.Series(["; ".join(dict.fromkeys(n)) for n in notes], dtype=pl.String),
+        }
+    )
+
+
+def _had_nonfinite(runset: RunSet, run: str, ends: np.ndarray, i: int) -> bool:
+    s = runset.series(run, "train_loss")
+    if s is None:
+        return False
+    lo = ends[i - 1] if i else -(2**62)
+    m = (s.step > lo) & (s.step <= ends[i])
+    return bool(np.any(~np.isfinite(s.value[m])))
+
+
+def _epoch_value(v: float, how: str) -> int:
+    return int(v) if math.isfinite(v) else -1
+
+
+def _label(v: float, how: str) -> str:
+    return f"epoch {int(v)}" if how in ("epoch", "evaluation") else f"segment {int(v)}"

@@ -1,0 +1,218 @@
+"""Ingest: find every run under a path, read it with its format's reader, and
+gather all scalars into one :class:`~lrreport.runs.RunSet`.
+
+Readers are chosen by :mod:`lrreport.ingest.detect`; each format has its own
+module. A run that cannot be read becomes an entry in ``RunSet.errors`` with a
+one-line reason, and the other runs are read all the same.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ..metrics import resolve_metrics
+from ..runs import SCALARS_SCHEMA, ReadError, RunInfo, RunSet
+from .base import LogReadError, RunData
+from .detect import RunSource, discover
+
+__all__ = ["LogReadError", "load", "read_source"]
+
+HPARAM_FILES = ("hparams.yaml", "hparams.yml", "hparams.json")
+
+
+def _read_part(kind: str, path: Path, src: RunSource, allow_pickle: bool) -> RunData:
+    if kind == "keras_csv":
+        from .keras import read_keras_csv
+
+        return read_keras_csv(path)
+    if kind == "lightning_csv":
+        from .lightning import read_lightning_csv
+
+        return read_lightning_csv(path)
+    if kind == "csv":
+        from .csvlog import read_generic_csv
+
+        return read_generic_csv(path)
+    if kind == "keras_history":
+        from .keras import read_keras_history
+
+        return read_keras_history(path, src.cached.get(path))
+    if kind == "keras_pickle":
+        from .keras import read_keras_pickle
+
+        return read_keras_pickle(path, allow_pickle)
+    if kind == "hf_trainer_state":
+        from .hf import read_trainer_state
+
+        return read_trainer_state(path, src.cached.get(path))
+    if kind == "mlflow":
+        from .mlflow import read_mlflow_run
+
+        return read_mlflow_run(path)
+    raise LogReadError(path, "not a training log lrreport knows (TensorBoard, CSV, Keras, Lightning, HF, MLflow)")
+
+
+def _extra_hparams(root: Path) -> tuple[dict[str, Any], list[str]]:
+    """hparams.yaml / hparams.json beside a run (Lightning and the harness write them)."""
+    if not root.is_dir():
+        return {}, []
+    for name in HPARAM_FILES:
+        p = root / name
+        if p.is_file():
+            if name.endswith(".json"):
+                from .keras import load_json
+
+                try:
+                    obj = load_json(p)
+                except LogReadError as exc:
+                    return {}, [f"{name}: {exc.reason}"]
+                if isinstance(obj, dict):
+                    return {str(k): v for k, v in obj.items() if isinstance(v, (int, float, str, bool)) or v is None}, []
+                return {}, []
+            from .lightning import read_hparams_yaml
+
+            return read_hparams_yaml(p)
+    return {}, []
+
+
+def read_source(src: RunSource, allow_pickle: bool = False) -> tuple[list[RunData], list[ReadError]]:
+    """Read every part of one run; unreadable parts become errors."""
+    datas: list[RunData] = []
+    errors: list[ReadError] = []
+    events = [p for k, p in src.parts if k == "tfevents"]
+    if events:
+        from .tfevents import read_tfevents_run
+
+        try:
+            datas.append(read_tfevents_run(src.root, events))
+        except LogReadError as exc:
+            errors.append(ReadError(exc.path, exc.reason))
+    for kind, path in src.parts:
+        if kind == "tfevents":
+            continue
+        try:
+            datas.append(_read_part(kind, path, src, allow_pickle))
+        except LogReadError as exc:
+            errors.append(ReadError(exc.path, exc.reason))
+        except MemoryError:
+            errors.append(ReadError(str(path), "out of memory while reading"))
+        except Exception as exc:  # a reader bug must not cost the other runs
+            errors.append(ReadError(str(path), f"unexpected {type(exc).__name__}: {exc}".splitlines()[0]))
+    return datas, errors
+
+
+def _run_name(src: RunSource, logdir: Path) -> str:
+    if src.root == logdir:
+        return logdir.name or str(logdir)
+    rel = src.root.relative_to(logdir).as_posix()
+    return rel
+
+
+def _progress(total: int, enabled: bool | None):
+    if enabled is None:
+        enabled = total >= 20 and sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true")
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="reading runs", unit="run", file=sys.stderr, leave=False)
+
+
+def load(
+    path: str | os.PathLike,
+    *,
+    allow_pickle: bool = False,
+    workers: int | None = None,
+    progress: bool | None = None,
+    on_run: Callable[[str], None] | None = None,
+) -> RunSet:
+    """Read every training log under ``path`` (a folder or one file) into a RunSet.
+
+    ``allow_pickle`` lets pickled Keras histories be read (unpickling runs code).
+    ``workers`` threads read runs in parallel (the event-file parser releases
+    the GIL); default: the number of CPUs. ``progress`` shows a bar on stderr
+    (default: when reading 20+ runs on a terminal outside CI).
+    """
+    logdir = Path(path)
+    if not logdir.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    logdir = logdir.resolve() if not logdir.is_absolute() else logdir
+    sources = discover(logdir, allow_pickle)
+    errors: list[ReadError] = []
+    runs: dict[str, RunInfo] = {}
+    frames: list[pl.DataFrame] = []
+
+    workers = workers or min(8, os.cpu_count() or 1)
+    bar = _progress(len(sources), progress)
+
+    def job(src: RunSource):
+        return src, read_source(src, allow_pickle)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(pool.map(job, sources)) if workers > 1 and len(sources) > 1 else None
+        if results is None:
+            results = []
+            for src in sources:
+                results.append(job(src))
+                if bar is not None:
+                    bar.update(1)
+        elif bar is not None:
+            bar.update(len(sources))
+    if bar is not None:
+        bar.close()
+
+    for src, (datas, errs) in results:
+        errors.extend(errs)
+        if not datas:
+            continue
+        name = _run_name(src, logdir)
+        if on_run is not None:
+            on_run(name)
+        hparams: dict[str, Any] = {}
+        warnings: list[str] = []
+        extra, w = _extra_hparams(src.root) if not src.single_file else ({}, [])
+        hparams.update(extra)
+        warnings += w
+        for d in datas:
+            hparams.update(d.hparams)
+            warnings += d.warnings
+        frame = pl.concat([d.frame for d in datas], how="vertical") if len(datas) > 1 else datas[0].frame
+        if frame.height == 0:
+            errors.append(ReadError(str(src.root), "no scalar values found"))
+            continue
+        counts = frame.group_by("tag").len()
+        mapping = resolve_metrics(dict(zip(counts["tag"].to_list(), counts["len"].to_list())))
+        frame = frame.with_columns(
+            pl.lit(name, dtype=pl.String).alias("run"),
+            pl.lit("+".join(sorted({d.source for d in datas})), dtype=pl.String).alias("source"),
+            pl.col("tag").replace_strict(mapping, return_dtype=pl.String).alias("metric"),
+        ).select(list(SCALARS_SCHEMA))
+        frames.append(frame)
+        files = sorted({f for d in datas for f in d.files})
+        runs[name] = RunInfo(
+            run=name,
+            source="+".join(sorted({d.source for d in datas})),
+            path=str(src.root),
+            files=files,
+            hparams=hparams,
+            metrics=sorted(set(mapping.values())),
+            points=frame.height,
+            warnings=warnings,
+        )
+
+    order = sorted(runs)
+    runs = {k: runs[k] for k in order}
+    if frames:
+        scalars = pl.concat(frames, how="vertical").with_row_index("_i")
+        scalars = scalars.sort(["run", "tag", "_i"]).drop("_i")
+    else:
+        scalars = pl.DataFrame(schema=SCALARS_SCHEMA)
+    errors.sort(key=lambda e: e.path)
+    return RunSet(str(path), scalars, runs, errors)

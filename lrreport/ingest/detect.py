@@ -1,0 +1,219 @@
+"""Which reader for which path: walk a log tree and find every run once.
+
+Rules, in the order they apply:
+
+* An MLflow run folder (``meta.yaml`` + ``metrics/``) is one run; nothing
+  below it is walked (its artifacts would count the run twice).
+* TensorBoard event files: all event files of a folder belong to one run. A
+  folder named ``train``/``validation`` (Keras' TensorBoard callback) or named
+  like a timestamp (torch's ``add_hparams`` sub-run) belongs to its parent run.
+  ``*.profile-empty`` files are skipped, as TensorBoard does.
+* ``trainer_state.json``: one run per Trainer output folder; the copies in
+  ``checkpoint-*/`` are snapshots of it, and only the most complete is read.
+* File logs (Keras CSVLogger, Lightning ``metrics.csv``, generic CSV, Keras
+  History JSON): a folder with one log of a kind merges it into the folder's
+  run (the harness writes event files and a CSV of the same run side by
+  side); a folder with several logs of one kind holds several runs, one per file.
+* Files that are not logs (data CSVs, configs) are passed over silently; a
+  file that claims to be a log by its name or content but cannot be read is
+  reported in ``errors``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .csvlog import EPOCH_COLUMNS, STEP_COLUMNS, read_csv_header
+from .tfevents import is_event_file
+
+__all__ = ["RunSource", "discover", "source_of_file"]
+
+KERAS_TB_SUBDIRS = frozenset({"train", "validation", "eval", "val", "valid", "training", "evaluation"})
+TIMESTAMP_DIR = re.compile(r"^\d{9,11}(\.\d+)?$")
+SKIP_DIRS = frozenset({"__pycache__", "node_modules", ".git", ".hg", ".svn", ".ipynb_checkpoints", ".trash", "artifacts"})
+CSV_SUFFIXES = (".csv", ".log", ".tsv")
+NOT_LOG_JSON = frozenset(
+    {
+        "config.json",
+        "generation_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "vocab.json",
+        "preprocessor_config.json",
+        "adapter_config.json",
+        "added_tokens.json",
+        "package.json",
+    }
+)
+HPARAM_FILES = ("hparams.yaml", "hparams.yml", "hparams.json")
+MAX_SNIFF_JSON = 64 << 20
+CHECKPOINT_DIR = re.compile(r"^checkpoint-\d+$")
+
+
+@dataclass
+class RunSource:
+    """One run to read: its root (folder or file) and its files by kind."""
+
+    root: Path
+    parts: list[tuple[str, Path]] = field(default_factory=list)  #: (kind, file) in read order
+    single_file: bool = False  #: the run is one file among several of its kind in a folder
+    cached: dict[Path, Any] = field(default_factory=dict)  #: parsed JSON kept from sniffing
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({k for k, _ in self.parts})
+
+
+def _sniff_json(path: Path) -> tuple[str | None, Any]:
+    """('keras_history' | 'hf_trainer_state' | None, parsed object)."""
+    from .hf import looks_like_trainer_state
+    from .keras import load_json, looks_like_history
+
+    try:
+        if path.stat().st_size > MAX_SNIFF_JSON:
+            return None, None
+        with open(path, "rb") as fh:
+            head = fh.read(64).lstrip()
+    except OSError:
+        return None, None
+    if not head.startswith(b"{") and not head.startswith(b"\xef\xbb\xbf{"):
+        return None, None
+    try:
+        obj = load_json(path)
+    except Exception:
+        return None, None
+    if looks_like_trainer_state(obj):
+        return "hf_trainer_state", obj
+    if looks_like_history(obj) or (isinstance(obj, dict) and looks_like_history(obj.get("history"))):
+        return "keras_history", obj
+    return None, None
+
+
+def _csv_kind(path: Path) -> str | None:
+    header = read_csv_header(path)
+    if not header or len(header) < 2:
+        return None
+    lower = [h.lower() for h in header]
+    has_step = any(c in lower for c in STEP_COLUMNS)
+    has_epoch = any(c in lower for c in EPOCH_COLUMNS)
+    if path.name == "metrics.csv" and "step" in lower:
+        return "lightning_csv"
+    if lower[0] == "epoch" and not has_step:
+        return "keras_csv"
+    if "step" in lower and ("epoch" in lower or (path.parent / "hparams.yaml").is_file()):
+        return "lightning_csv"
+    if has_step or has_epoch:
+        return "csv"
+    return None
+
+
+def source_of_file(path: Path, allow_pickle: bool = False) -> tuple[str | None, Any]:
+    """The kind of log one file is (None for "not a log"), and any object parsed to tell."""
+    name = path.name
+    low = name.lower()
+    if "tfevents" in low:
+        return ("tfevents", None) if is_event_file(path) else (None, None)
+    if low == "trainer_state.json":
+        return "hf_trainer_state", None  # read (and its errors reported) even if broken
+    if low.endswith(".json"):
+        if low in NOT_LOG_JSON or low.endswith(".index.json"):
+            return None, None
+        kind, obj = _sniff_json(path)
+        if kind is None and "history" in low:
+            return "keras_history", None  # claims to be a history: report why it is not
+        return kind, obj
+    if low.endswith(CSV_SUFFIXES):
+        return _csv_kind(path), None
+    if low.endswith((".pkl", ".pickle")) and "hist" in low:
+        return "keras_pickle", None
+    return None, None
+
+
+def _event_run_root(d: Path, logdir: Path) -> Path:
+    if d != logdir and (d.name.lower() in KERAS_TB_SUBDIRS or TIMESTAMP_DIR.match(d.name)):
+        return d.parent
+    return d
+
+
+def _hf_run_root(path: Path) -> Path:
+    d = path.parent
+    if CHECKPOINT_DIR.match(d.name):
+        return d.parent
+    return d
+
+
+def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
+    """Every run under ``logdir`` (a folder or a single log file), each once, in path order."""
+    from .mlflow import is_mlflow_run_dir
+
+    logdir = Path(logdir)
+    if logdir.is_file():
+        kind, obj = source_of_file(logdir, allow_pickle)
+        if kind is None:
+            # A single file named on the command line: say why we cannot use it.
+            kind = "unknown"
+        src = RunSource(root=logdir, parts=[(kind, logdir)], single_file=True)
+        if obj is not None:
+            src.cached[logdir] = obj
+        return [src]
+
+    event_runs: dict[Path, list[Path]] = {}
+    mlflow_runs: list[Path] = []
+    hf_states: dict[Path, list[Path]] = {}
+    file_logs: dict[Path, list[tuple[str, Path, Any]]] = {}
+
+    for root, dirs, files in os.walk(logdir, followlinks=False):
+        d = Path(root)
+        dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS and not x.startswith("."))
+        if is_mlflow_run_dir(d):
+            mlflow_runs.append(d)
+            dirs[:] = []
+            continue
+        for fn in sorted(files):
+            p = d / fn
+            kind, obj = source_of_file(p, allow_pickle)
+            if kind is None:
+                continue
+            if kind == "tfevents":
+                event_runs.setdefault(_event_run_root(d, logdir), []).append(p)
+            elif kind == "hf_trainer_state" and fn == "trainer_state.json":
+                hf_states.setdefault(_hf_run_root(p), []).append(p)
+            else:
+                file_logs.setdefault(d, []).append((kind, p, obj))
+
+    sources: dict[Path, RunSource] = {}
+
+    def source_at(root: Path) -> RunSource:
+        if root not in sources:
+            sources[root] = RunSource(root=root)
+        return sources[root]
+
+    for root, files in event_runs.items():
+        src = source_at(root)
+        for f in sorted(files, key=lambda p: (p.parent.relative_to(root).as_posix(), p.name)):
+            src.parts.append(("tfevents", f))
+    for root in mlflow_runs:
+        source_at(root).parts.append(("mlflow", root))
+    for root, copies in hf_states.items():
+        from .hf import trainer_state_size
+
+        best = max(copies, key=lambda p: (trainer_state_size(p), p.parent == root, str(p)))
+        source_at(root).parts.append(("hf_trainer_state", best))
+    for d, logs in file_logs.items():
+        by_kind: dict[str, int] = {}
+        for kind, _, _ in logs:
+            by_kind[kind] = by_kind.get(kind, 0) + 1
+        for kind, p, obj in logs:
+            if by_kind[kind] == 1:
+                src = source_at(d)
+            else:
+                src = sources.setdefault(p, RunSource(root=p, single_file=True))
+            src.parts.append((kind, p))
+            if obj is not None:
+                src.cached[p] = obj
+    return [sources[k] for k in sorted(sources, key=lambda p: p.as_posix())]

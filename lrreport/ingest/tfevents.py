@@ -1,0 +1,272 @@
+"""Read TensorBoard event files (``events.out.tfevents.*``): every scalar, fast, through damage.
+
+What it reads: the TFRecord framing of each file and the ``tensorboard.Event``
+protos inside (``tensorboard/compat/proto/event.proto``). Kept as scalars:
+``Summary.Value.simple_value`` (TF1, PyTorch's SummaryWriter, Lightning) and
+one-element ``TensorProto`` values of dtype float32/float64/half/bfloat16/
+int32/int64 (TF2 ``tf.summary.scalar``, Keras' TensorBoard callback), from
+``*_val`` fields or little-endian ``tensor_content``. Images, histograms, audio,
+text, pr_curves, graphs and run metadata are skipped. NaN and +/-Inf are kept.
+Hyperparameters come from the hparams plugin's ``_hparams_/session_start_info``
+(what ``SummaryWriter.add_hparams`` and Lightning write).
+
+Every point is kept. TensorBoard's ``EventAccumulator`` keeps a reservoir
+sample of 10,000 scalars per tag by default (``size_guidance``), and it,
+``tbparse`` and TensorBoard's loaders stop at the first damaged record of a
+file, silently dropping everything after it. Here a record whose data CRC
+fails, or whose proto is malformed, is skipped and counted; a bad length
+header is resynchronised over (scan for the next header whose length CRC is
+valid and whose length fits the file); a truncated tail (a file still being
+written) keeps every complete record. Only a file with no readable record at
+all raises :class:`~lrreport.ingest.base.LogReadError`.
+
+Restarts follow TensorBoard's "later data wins" (``EventAccumulator._Purge``):
+when a tag's step goes backwards (a resume from a checkpoint) its earlier
+points with step >= the new step are dropped; a SessionLog START at step s
+drops every tag's points with step >= s. Applied across a run's files in order.
+
+Speed: the framing, CRC-32C and protobuf wire format are walked by a numba
+kernel (:mod:`lrreport.ingest._tfrecord`) over the file's bytes; Python only
+decodes distinct tag names and the few hparams records. The kernel releases
+the GIL, so :func:`read_event_files` reads files in parallel threads. The
+first call in a fresh install pays numba's JIT compile (seconds); it is cached
+on disk for later processes.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ._tfrecord import (
+    STAT_CORRUPT,
+    STAT_MALFORMED,
+    STAT_RECORDS,
+    STAT_SKIPPED_BYTES,
+    STAT_TRUNCATED,
+    purge_superseded,
+    scan_events,
+)
+from .base import FRAME_SCHEMA, LogReadError, RunData
+
+__all__ = ["EventFile", "is_event_file", "read_event_file", "read_event_files", "read_tfevents_run"]
+
+HPARAMS_TAG_PREFIX = "_hparams_/"
+SESSION_START_TAG = "_hparams_/session_start_info"
+LFS_POINTER_PREFIX = b"version https://git-lfs"
+
+
+@dataclass
+class EventFile:
+    """The scalars of one event file, as column arrays (one entry per point, in file order)."""
+
+    path: str
+    tags: list[str]  #: distinct tags; ``tag_index`` points into this list
+    tag_index: np.ndarray  #: int32
+    step: np.ndarray  #: int64
+    wall_time: np.ndarray  #: float64, seconds since the epoch
+    value: np.ndarray  #: float64
+    hparams: dict[str, Any] = field(default_factory=dict)
+    n_records: int = 0  #: records whose framing and CRCs are valid
+    n_corrupt: int = 0  #: records (or damaged stretches) skipped
+    truncated: bool = False  #: the file ends inside a record
+    warnings: list[str] = field(default_factory=list)
+    #: SessionLog START events: rows of (index of the next point, step)
+    session_starts: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+
+    def __len__(self) -> int:
+        return int(self.value.shape[0])
+
+
+def is_event_file(path: Path) -> bool:
+    """A TensorBoard event file by name (``*tfevents*``), excluding the profiler's empty markers."""
+    name = Path(path).name
+    return "tfevents" in name and not name.endswith(".profile-empty")
+
+
+def _read_bytes(path: Path) -> np.ndarray:
+    try:
+        return np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise LogReadError(path, f"cannot read: {exc.strerror or exc}") from None
+    except (ValueError, MemoryError) as exc:
+        raise LogReadError(path, f"cannot read: {exc}") from None
+
+
+def _hparams_from_value(raw: bytes) -> dict[str, Any]:
+    """Hyperparameters from one serialized ``_hparams_/session_start_info`` Summary.Value (else {})."""
+    from google.protobuf.message import DecodeError
+    from tensorboard.compat.proto.summary_pb2 import Summary
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    try:
+        value = Summary.Value.FromString(raw)
+        if value.tag != SESSION_START_TAG or value.metadata.plugin_data.plugin_name != "hparams":
+            return {}
+        data = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+    except (DecodeError, ValueError, RuntimeError):
+        return {}
+    out: dict[str, Any] = {}
+    for name, v in data.session_start_info.hparams.items():
+        kind = v.WhichOneof("kind")
+        if kind == "number_value":
+            x = v.number_value
+            out[name] = int(x) if x.is_integer() and abs(x) < 2**53 else x
+        elif kind == "string_value":
+            out[name] = v.string_value
+        elif kind == "bool_value":
+            out[name] = v.bool_value
+    return out
+
+
+def read_event_file(path: Path) -> EventFile:
+    """Read every scalar of one event file; LogReadError only when nothing at all is readable."""
+    path = Path(path)
+    buf = _read_bytes(path)
+    if buf.size == 0:
+        raise LogReadError(path, "empty file (0 bytes): not a TensorBoard event file")
+    if buf[: len(LFS_POINTER_PREFIX)].tobytes() == LFS_POINTER_PREFIX:
+        raise LogReadError(path, "Git LFS pointer, not event data (run `git lfs pull`)")
+    tag_id, step, wall, value, tag_off, tag_len, starts, specials, stats = scan_events(buf)
+    n_records = int(stats[STAT_RECORDS])
+    n_corrupt = int(stats[STAT_CORRUPT])
+    truncated = bool(stats[STAT_TRUNCATED])
+    if n_records == 0:
+        reason = "not a TensorBoard event file: no valid record found"
+        if truncated:
+            reason = "no complete record: the file ends inside its first record"
+        raise LogReadError(path, reason)
+    n_malformed = int(stats[STAT_MALFORMED])
+    if n_malformed == n_records:
+        raise LogReadError(path, f"no readable event: all {n_records} records hold malformed data")
+
+    tags = [
+        buf[off : off + ln].tobytes().decode("utf-8", errors="replace")
+        for off, ln in zip(tag_off.tolist(), tag_len.tolist())
+    ]
+    hparams: dict[str, Any] = {}
+    for _, off, ln in specials.tolist():
+        hparams.update(_hparams_from_value(buf[off : off + ln].tobytes()))
+
+    warnings = []
+    if truncated:
+        warnings.append(
+            f"{path.name}: last record truncated (file still being written?); kept {n_records} complete records"
+        )
+    if n_corrupt:
+        extra = f", {int(stats[STAT_SKIPPED_BYTES])} bytes resynchronised over" if stats[STAT_SKIPPED_BYTES] else ""
+        warnings.append(f"{path.name}: {n_corrupt} corrupt records skipped{extra}")
+    return EventFile(
+        path=str(path),
+        tags=tags,
+        tag_index=tag_id,
+        step=step,
+        wall_time=wall,
+        value=value,
+        hparams=hparams,
+        n_records=n_records,
+        n_corrupt=n_corrupt,
+        truncated=truncated,
+        warnings=warnings,
+        session_starts=starts,
+    )
+
+
+def _read_or_error(path: Path) -> EventFile | LogReadError:
+    try:
+        return read_event_file(path)
+    except LogReadError as exc:
+        return exc
+    except MemoryError:
+        return LogReadError(path, "out of memory while reading")
+
+
+def read_event_files(paths: list[Path], workers: int | None = None) -> list[EventFile | LogReadError]:
+    """Read several event files in parallel threads; each result is an EventFile or the file's LogReadError."""
+    paths = [Path(p) for p in paths]
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = max(1, min(workers, len(paths)))
+    if workers == 1:
+        return [_read_or_error(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_read_or_error, paths))
+
+
+def _subdir(run_dir: Path, path: Path) -> str:
+    """The file's folder relative to the run ('' when directly in it), as a tag prefix stem."""
+    try:
+        rel = path.parent.relative_to(run_dir)
+    except ValueError:
+        return ""
+    s = rel.as_posix()
+    return "" if s == "." else s
+
+
+def read_tfevents_run(run_dir: Path, files: list[Path], workers: int | None = None) -> RunData:
+    """All event files of ONE run as a RunData; tags of files in subfolders get the subfolder as prefix."""
+    run_dir = Path(run_dir)
+    keyed = sorted(((_subdir(run_dir, Path(f)), Path(f).name, Path(f)) for f in files), key=lambda k: k[:2])
+    results = read_event_files([k[2] for k in keyed], workers=workers)
+
+    tag_ids: dict[str, int] = {}
+    parts_tag, parts_step, parts_wall, parts_value = [], [], [], []
+    start_pos, start_step = [], []
+    hparams: dict[str, Any] = {}
+    warnings: list[str] = []
+    errors: list[str] = []
+    read_files: list[str] = []
+    offset = 0
+    for (sub, _, path), res in zip(keyed, results):
+        if isinstance(res, LogReadError):
+            errors.append(f"{path.name}: {res.reason}")
+            warnings.append(f"skipped unreadable event file {path}: {res.reason}")
+            continue
+        read_files.append(str(path))
+        hparams.update(res.hparams)
+        warnings.extend(res.warnings)
+        prefix = f"{sub}/" if sub else ""
+        remap = np.empty(len(res.tags), dtype=np.int32)
+        for i, t in enumerate(res.tags):
+            remap[i] = tag_ids.setdefault(prefix + t, len(tag_ids))
+        parts_tag.append(remap[res.tag_index] if len(res.tags) else res.tag_index)
+        parts_step.append(res.step)
+        parts_wall.append(res.wall_time)
+        parts_value.append(res.value)
+        if len(res.session_starts):
+            start_pos.append(res.session_starts[:, 0] + offset)
+            start_step.append(res.session_starts[:, 1])
+        offset += len(res)
+    if not read_files:
+        raise LogReadError(run_dir, "no readable event file: " + "; ".join(errors))
+
+    tag_index = np.concatenate(parts_tag) if parts_tag else np.zeros(0, np.int32)
+    step = np.concatenate(parts_step) if parts_step else np.zeros(0, np.int64)
+    wall = np.concatenate(parts_wall) if parts_wall else np.zeros(0, np.float64)
+    value = np.concatenate(parts_value) if parts_value else np.zeros(0, np.float64)
+    sp = np.concatenate(start_pos) if start_pos else np.zeros(0, np.int64)
+    ss = np.concatenate(start_step) if start_step else np.zeros(0, np.int64)
+    keep = purge_superseded(tag_index, step, len(tag_ids), sp, ss)
+    n_dropped = int(keep.size - np.count_nonzero(keep))
+    if n_dropped:
+        tag_index, step, wall, value = tag_index[keep], step[keep], wall[keep], value[keep]
+        warnings.append(
+            f"{n_dropped} points superseded by a restart (step went back; later data wins, as in TensorBoard)"
+        )
+    tag_names = pl.Series("tag", list(tag_ids), dtype=pl.String)
+    frame = pl.DataFrame(
+        {
+            "tag": tag_names.gather(pl.Series(tag_index, dtype=pl.UInt32)),
+            "step": pl.Series(step, dtype=pl.Int64),
+            "wall_time": pl.Series(wall, dtype=pl.Float64),
+            "value": pl.Series(value, dtype=pl.Float64),
+        }
+    )
+    frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("epoch")).select(list(FRAME_SCHEMA))
+    return RunData(source="tfevents", frame=frame, files=read_files, hparams=hparams, warnings=warnings)

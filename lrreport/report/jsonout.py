@@ -1,0 +1,14 @@
+"""The JSON contract of FINDINGS.md, byte-identical for the same logs."""
+
+from __future__ import annotations
+
+import json
+
+from ..analyze.analysis import Analysis
+
+__all__ = ["to_json"]
+
+
+def to_json(analysis: Analysis, indent: int | None = 2) -> str:
+    # allow_nan=False: NaN/Inf were already turned into strings by Analysis.to_dict.
+    return json.dumps(analysis.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,38 @@
+"""Writing outputs whole or not at all: a crash mid-write never leaves half a report."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["write_atomic", "write_output"]
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write to a temporary file beside ``path``, then rename it into place."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return target
+
+
+def write_output(dest: str, data: str) -> None:
+    """``-`` writes to stdout; anything else is a path written atomically."""
+    if dest == "-":
+        sys.stdout.write(data if data.endswith("\n") else data + "\n")
+        sys.stdout.flush()
+    else:
+        write_atomic(dest, data)

@@ -1,0 +1,192 @@
+"""RunSet: every scalar of every run found under a logdir, in one long table.
+
+``RunSet.scalars`` is a polars DataFrame in long format, one row per logged
+point::
+
+    run        str      path of the run relative to the logdir
+    source     str      the format it was read from (tfevents, keras_csv, ...)
+    tag        str      the tag exactly as written
+    metric     str      its canonical name (lrreport.metrics), or the tag itself
+    step       i64      global step (Keras logs: the epoch index)
+    epoch      f64      epoch when the log says so, else null
+    wall_time  f64      seconds since the epoch when the log says so, else null
+    value      f64      NaN and +-Inf kept as they are
+
+Rows are sorted by run, then tag, then the order the points were written in.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+__all__ = ["ReadError", "RunInfo", "RunSet", "Series", "SCALARS_SCHEMA"]
+
+SCALARS_SCHEMA: dict[str, pl.DataType] = {
+    "run": pl.String,
+    "source": pl.String,
+    "tag": pl.String,
+    "metric": pl.String,
+    "step": pl.Int64,
+    "epoch": pl.Float64,
+    "wall_time": pl.Float64,
+    "value": pl.Float64,
+}
+
+
+@dataclass(frozen=True)
+class ReadError:
+    """A file (or run) that could not be read, and why, in one line."""
+
+    path: str
+    error: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "error": self.error}
+
+
+@dataclass
+class RunInfo:
+    """What is known about one run besides its scalars."""
+
+    run: str  #: path relative to the logdir
+    source: str  #: the format it was read from
+    path: str  #: absolute path of the run's directory or file
+    files: list[str] = field(default_factory=list)
+    hparams: dict[str, Any] = field(default_factory=dict)
+    metrics: list[str] = field(default_factory=list)  #: metric names present, sorted
+    points: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "format": self.source,
+            "path": self.path,
+            "metrics": list(self.metrics),
+            "points": self.points,
+            "hparams": dict(self.hparams),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric of one run as numpy arrays, in step order (what detectors read)."""
+
+    run: str
+    metric: str
+    step: np.ndarray  #: int64
+    value: np.ndarray  #: float64
+    epoch: np.ndarray  #: float64, NaN where unknown
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+
+class RunSet:
+    """The runs found under a logdir: their scalars, metadata and read errors."""
+
+    def __init__(
+        self,
+        logdir: str,
+        scalars: pl.DataFrame,
+        runs: dict[str, RunInfo],
+        errors: list[ReadError] | None = None,
+    ):
+        self.logdir = logdir
+        self.scalars = scalars
+        self.runs = runs
+        self.errors = list(errors or [])
+        self._series_cache: dict[tuple[str, str], Series] | None = None
+
+    # --- access ---------------------------------------------------------------
+    @property
+    def run_names(self) -> list[str]:
+        return list(self.runs)
+
+    def metrics(self, run: str) -> list[str]:
+        return list(self.runs[run].metrics)
+
+    def series(self, run: str, metric: str) -> Series | None:
+        """The points of ``metric`` in ``run`` sorted by step, or None if absent."""
+        if self._series_cache is None:
+            self._build_series_cache()
+        assert self._series_cache is not None
+        return self._series_cache.get((run, metric))
+
+    def _build_series_cache(self) -> None:
+        cache: dict[tuple[str, str], Series] = {}
+        if self.scalars.height:
+            df = self.scalars.select("run", "metric", "step", "epoch", "value")
+            for (run, metric), part in df.partition_by(["run", "metric"], as_dict=True, maintain_order=True).items():
+                # A stable sort keeps the written order of equal steps.
+                part = part.sort("step", maintain_order=True)
+                cache[(run, metric)] = Series(
+                    run=run,
+                    metric=metric,
+                    step=part["step"].to_numpy().astype(np.int64, copy=False),
+                    value=part["value"].to_numpy().astype(np.float64, copy=False),
+                    epoch=part["epoch"].fill_null(np.nan).to_numpy().astype(np.float64, copy=False),
+                )
+        self._series_cache = cache
+
+    def subset(self, runs: list[str]) -> RunSet:
+        """A RunSet with only these runs (errors are kept)."""
+        keep = [r for r in self.runs if r in set(runs)]
+        return RunSet(
+            self.logdir,
+            self.scalars.filter(pl.col("run").is_in(keep)),
+            {r: self.runs[r] for r in keep},
+            self.errors,
+        )
+
+    # --- export -----------------------------------------------------------------
+    def to_pandas(self):
+        """``scalars`` as a pandas DataFrame."""
+        return self.scalars.to_pandas()
+
+    def summary(self) -> pl.DataFrame:
+        """One row per run: format, points, metrics and the LR hyperparameter if known."""
+        rows = []
+        for name, info in self.runs.items():
+            rows.append(
+                {
+                    "run": name,
+                    "format": info.source,
+                    "points": info.points,
+                    "metrics": ", ".join(info.metrics),
+                    "warnings": len(info.warnings),
+                }
+            )
+        schema = {"run": pl.String, "format": pl.String, "points": pl.Int64, "metrics": pl.String, "warnings": pl.Int64}
+        return pl.DataFrame(rows, schema=schema)
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __repr__(self) -> str:
+        return (
+            f"RunSet({self.logdir!r}: {len(self.runs)} runs, {self.scalars.height} points, "
+            f"{len(self.errors)} errors)"
+        )
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>RunSet</b> {html.escape(self.logdir)}: {len(self.runs)} runs, "
+            f"{self.scalars.height} points, {len(self.errors)} errors</p>"
+        )
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r.values()) + "</tr>"
+            for r in self.summary().iter_rows(named=True)
+        )
+        table = (
+            "<table><thead><tr><th>run</th><th>format</th><th>points</th><th>metrics</th><th>warnings</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>"
+        )
+        errs = "".join(f"<li>{html.escape(e.path)}: {html.escape(e.error)}</li>" for e in self.errors)
+        return head + table + (f"<ul>{errs}</ul>" if errs else "")
