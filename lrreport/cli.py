@@ -187,6 +187,12 @@ def ls_command(logdir, as_json, allow_pickle, progress):
 
 
 # --- harness commands (train, lr-find) ---
+# These imports pull in click and numpy only; torch is imported when a command runs.
+from .harness.cli_commands import lr_find_command as _lr_find_command  # noqa: E402
+from .harness.cli_commands import train_command as _train_command  # noqa: E402
+
+main.add_command(_train_command)
+main.add_command(_lr_find_command)
 # --- end harness commands ---
 
 

@@ -166,15 +166,17 @@ def resolve_metrics(tag_points: Mapping[str, int] | Iterable[tuple[str, int]]) -
             continue
         rank = (0 if mm.exact else 1, -int(n), len(tag), tag)
         claims.setdefault(mm.metric, []).append((rank, tag))
+    winners: set[str] = set()
     for metric, cands in claims.items():
         cands.sort()
         result[cands[0][1]] = metric
+        winners.add(cands[0][1])
         for _, tag in cands[1:]:
             result[tag] = tag
-    # A tag kept under its own name may collide with a canonical name taken by
-    # another tag (a tag literally called "lr" next to "lr-Adam"); keep it apart.
-    taken: set[str] = set()
-    for tag in sorted(result, key=lambda t: (result[t] != t, t)):
+    # A tag kept under its own name may collide with a canonical name won by
+    # another tag ("train_loss" next to a denser "loss"); winners keep theirs.
+    taken = {result[t] for t in winners}
+    for tag in sorted(t for t in result if t not in winners):
         name = result[tag]
         while name in taken:
             name = f"{name}#"

@@ -409,7 +409,9 @@ def _write_mlflow(record: RunRecord, run_dir: Path) -> list[Path]:
     for r in record.logged_steps():
         v = r.values
         log("train_loss", v["loss"], r.wall_time, r.step)
-        log("lr", v["lr"], r.wall_time, r.step)
+        # "learning_rate", not "lr": a metric file "lr" and a folder "lr/" for
+        # "lr/<group>" cannot both exist in the store.
+        log("learning_rate", v["lr"], r.wall_time, r.step)
         if record.multi_group:
             for g in record.groups:
                 log(f"lr/{g}", v[f"lr/{g}"], r.wall_time, r.step)
@@ -429,7 +431,7 @@ def _write_mlflow(record: RunRecord, run_dir: Path) -> list[Path]:
         if "val_accuracy" in v:
             log("val_acc", v["val_accuracy"], ep.wall_time, ep.step)
         if not record.log_every:
-            log("lr", v["lr"], ep.wall_time, ep.step)
+            log("learning_rate", v["lr"], ep.wall_time, ep.step)
             if record.multi_group:
                 for g in record.groups:
                     log(f"lr/{g}", v[f"lr/{g}"], ep.wall_time, ep.step)

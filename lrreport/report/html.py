@@ -325,7 +325,7 @@ class Report:
             if not lines and not bad:
                 return None
             return plots.Panel(
-                ylabel=ylabel,
+                ylabel=lines[0].label if len(lines) == 1 else ylabel,
                 lines=lines,
                 log_y=plots.wants_log(ys, log_ratio),
                 nonfinite_x=np.concatenate(bad) if bad else None,

@@ -247,6 +247,34 @@ def _new_figure(width: float, height: float):
     return fig
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _log_label(v: float) -> str:
+    if not v > 0:
+        return ""
+    e = math.log10(v)
+    if abs(e - round(e)) < 1e-9:
+        return "10" + str(int(round(e))).translate(_SUPERSCRIPT)
+    return f"{v:.2g}"
+
+
+def log_scale(axis) -> None:
+    """Log axis labelled 10⁻³ as plain text (mathtext is off: names may hold '$'); 2 and 5 labelled inside one decade."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    def minor(v: float, pos=None) -> str:
+        lo, hi = sorted(axis.get_view_interval())
+        if lo <= 0 or math.log10(hi / lo) > 1.3:
+            return ""
+        mant = v / 10 ** math.floor(math.log10(v) + 1e-9)
+        return _log_label(v) if round(mant) in (2, 5) and abs(mant - round(mant)) < 1e-6 else ""
+
+    axis.set_major_locator(LogLocator(base=10, numticks=8))
+    axis.set_major_formatter(FuncFormatter(lambda v, pos=None: _log_label(v)))
+    axis.set_minor_formatter(FuncFormatter(minor))
+
+
 def _short(text: str, n: int = 28) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -275,11 +303,12 @@ def render_run_svg(spec: RunFigure) -> str:
                     lw=line.width,
                     alpha=line.alpha,
                     label=_short(line.label),
-                    marker=line.marker,
-                    markersize=3 if line.marker else None,
+                    marker=line.marker or ("o" if len(line.x) <= 2 else None),
+                    markersize=3,
                 )
             if panel.log_y:
                 ax.set_yscale("log")
+                log_scale(ax.yaxis)
             ax.set_ylabel(_short(panel.ylabel, 22))
             ax.grid(True, axis="y")
             ax.grid(False, axis="x")
@@ -300,7 +329,8 @@ def render_run_svg(spec: RunFigure) -> str:
                 if len(xs) > 200:
                     xs = xs[np.linspace(0, len(xs) - 1, 200).round().astype(int)]
                 ax.plot(xs, np.full(len(xs), 0.97), "x", transform=top, color=NONFINITE_COLOR, ms=5, mew=1.3, label="NaN/Inf", clip_on=False)
-            if panel.lines or (panel.nonfinite_x is not None and len(panel.nonfinite_x)):
+            has_bad = panel.nonfinite_x is not None and len(panel.nonfinite_x) > 0
+            if len(panel.lines) > 1 or has_bad:  # a single line is named by the y label
                 ax.legend(loc="upper right", ncols=min(4, len(panel.lines) + 1))
         axes[-1].set_xlabel("step")
         return _save_svg(fig, spec.key, spec.title)
@@ -333,6 +363,7 @@ def render_lrfind_svg(key: str, title: str, lr: np.ndarray, loss: np.ndarray, su
             top = blended_transform_factory(ax.transData, ax.transAxes)
             ax.plot(bad, np.full(len(bad), 0.97), "x", transform=top, color=NONFINITE_COLOR, ms=5, label="NaN/Inf")
         ax.set_xscale("log")
+        log_scale(ax.xaxis)
         styles = iter([(0, (1, 1.5)), (0, (4, 2)), (0, (3, 1, 1, 1))])
         for name, val in sorted(candidates.items()):
             if val and val > 0 and val != suggested:
@@ -400,9 +431,11 @@ def render_sweep_svg(
                     yv, tr = (v, ax.transData) if math.isfinite(v) else (0.96, top)
                     ax.annotate(_short(r.rsplit("/", 1)[-1], 18), (lr, yv), xycoords=tr, xytext=(4, 4), textcoords="offset points", fontsize=6.5, color="#555555")
         ax.set_xscale("log")
+        log_scale(ax.xaxis)
         finite = [v for _, _, v in ok]
         if finite and min(finite) > 0 and max(finite) / min(finite) > LOG_Y_RATIO:
             ax.set_yscale("log")
+            log_scale(ax.yaxis)
         ax.set_xlabel("learning rate (log)")
         ax.set_ylabel(_short(f"best {metric}", 22))
         ax.legend(loc="best", fontsize=7)

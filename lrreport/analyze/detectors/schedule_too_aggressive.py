@@ -53,11 +53,12 @@ def detect(ctx: RunContext) -> list[Finding]:
     if (low_step - first) / span > 0.5 or cut_step <= first:
         return []
     s, st = curve.smooth, curve.fstep
-    l0 = float(s[0])
-    l_cut = _at(st, s, cut_step)
-    # The stretch before the cut: the last third of the time from the start to the cut.
-    pre = cut_step - max(1, (cut_step - first) // 3)
-    l_pre = _at(st, s, pre)
+    # The last point logged at the old LR, and a stretch (a third of the way there) before it.
+    i_cut = int(np.searchsorted(st, cut_step, side="left")) - 1
+    if i_cut < 1:
+        return []
+    i_pre = i_cut - max(1, i_cut // 3)
+    l0, l_pre, l_cut = float(s[0]), float(s[i_pre]), float(s[i_cut])
     drop_so_far = l0 - l_cut
     if drop_so_far <= 0 or l_cut <= 0:
         return []

@@ -45,11 +45,12 @@ def detect(ctx: RunContext) -> list[Finding]:
         return []
     n = len(v)
     w = max(5, int(n * cfg.warmup_window_frac))
-    first = float(np.median(v[:3]))
+    first = float(v[0])
     if first <= 0:
         return []
     window = v[:w]
-    peak_i = int(np.argmax(window))
+    # The first point is where the run starts, not a rise: look after it.
+    peak_i = 1 + int(np.argmax(window[1:]))
     rise = float(window[peak_i]) / first
     sp = signals.spikes(window, cfg.spike_ratio, max(3, min(cfg.spike_window, w // 2)))
     if rise < EARLY_RISE and not len(sp):

@@ -1,0 +1,85 @@
+"""Every log in ../shared/realworld loads with the metrics its story needs (skipped where ../shared is absent)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import lrreport
+
+EXPECTED = {
+    # file: (format, metrics that must be present)
+    "keras_csv/brats2020-reducelr-lr.csv": ("keras_csv", {"train_loss", "val_loss", "lr", "train_acc", "val_acc"}),
+    "keras_csv/braintumor-plateau-learning_rate.csv": ("keras_csv", {"train_loss", "val_loss", "lr"}),
+    "keras_csv/voiceid-small-nolr.csv": ("keras_csv", {"train_loss", "val_loss", "train_acc", "val_acc"}),
+    "keras_history/braintumor-overfit-learning_rate.json": ("keras_history", {"train_loss", "val_loss", "lr"}),
+    "keras_history/trafficsign-healthy.json": ("keras_history", {"train_loss", "val_loss", "val_acc"}),
+    "keras_history/gpt2-doublehead-stuck-head.json": ("keras_history", {"train_loss", "LMOutput_loss", "MCOutput_loss"}),
+    "lightning_csv/opal-onecycle-lr-Adam.csv": ("lightning_csv", {"train_loss", "val_loss", "lr"}),
+    "lightning_csv/cyclemoid-mnist-v0.csv": ("lightning_csv", {"train_loss", "val_loss", "val_acc", "test_acc"}),
+    "lightning_csv/genrisk-gan-v0-nan-divergence.csv": ("lightning_csv", {"train_loss"}),
+    "lightning_csv/camels-ch-const-lr-Adam.csv": ("lightning_csv", {"train_loss", "lr"}),
+    "lightning_csv/arcroute-rl-loss-spikes.csv": ("lightning_csv", {"train_loss"}),
+    "lightning_csv/probing-no-learning.csv": ("lightning_csv", {"train_loss", "train_acc"}),
+    "hf_trainer_state/whisper-large-v2-ja-overfit.json": ("hf_trainer_state", {"train_loss", "val_loss", "lr", "eval_wer"}),
+    "hf_trainer_state/whisper-tiny-ncc-100k.json": ("hf_trainer_state", {"train_loss", "val_loss", "lr"}),
+    "hf_trainer_state/trainer-state-viz-overfit.json": ("hf_trainer_state", {"train_loss", "val_loss", "lr", "grad_norm"}),
+    "tfevents/dlgn-v13-overfit.tfevents": ("tfevents", {"train_loss", "val_loss", "val_acc", "train_acc"}),
+    "tfevents/fashion-mnist-torch-tutorial-mixed.tfevents": ("tfevents", {"train_loss"}),
+    "tfevents/swahili-keras-tf2-train.tfevents.v2": ("tfevents", {"train_loss"}),
+    "tfevents/mintomics-v32-truncated-stuck.tfevents": ("tfevents", {"train_loss", "lr"}),
+}
+
+
+@pytest.mark.parametrize("rel", sorted(EXPECTED))
+def test_each_real_file_loads_with_its_metrics(realworld, rel):
+    fmt, metrics = EXPECTED[rel]
+    rs = lrreport.load(realworld / rel)
+    assert not rs.errors, rs.errors
+    (info,) = rs.runs.values()
+    assert info.source == fmt
+    assert metrics <= set(info.metrics), (metrics - set(info.metrics), info.metrics)
+
+
+def test_whole_tree_loads_every_run_once(realworld):
+    rs = lrreport.load(realworld)
+    assert not rs.errors
+    # 3 HF + 3 Keras CSV + 3 History + 7 Lightning + 1 MLflow + the tfevents folder (one run, as TensorBoard reads it)
+    assert len(rs.runs) == 18
+    assert set(rs.scalars.columns) == {"run", "source", "tag", "metric", "step", "epoch", "wall_time", "value"}
+
+
+def test_mlflow_store(realworld):
+    rs = lrreport.load(realworld / "mlflow")
+    (info,) = rs.runs.values()
+    assert info.source == "mlflow"
+    assert info.hparams["opt_learning_rate"] == pytest.approx(0.002, rel=1e-6) or "opt_learning_rate" in info.hparams
+    s = rs.series(info.run, "train_loss")
+    assert len(s) == 10 and s.value[0] == pytest.approx(332.684, rel=1e-4) and s.value[-1] < 240
+    assert list(s.step) == list(range(10))
+
+
+def test_nan_kept_as_nan(realworld):
+    rs = lrreport.load(realworld / "lightning_csv/genrisk-gan-v0-nan-divergence.csv")
+    v = rs.scalars.filter(rs.scalars["tag"] == "train_disc_loss")["value"].to_numpy()
+    assert np.isnan(v).sum() >= 300 and np.nanmax(v) > 1e23
+
+
+def test_hf_summary_entry_left_out_and_checkpoint_copies_not_counted(realworld, tmp_path):
+    src = (realworld / "hf_trainer_state/whisper-large-v2-ja-overfit.json").read_text()
+    (tmp_path / "out" / "checkpoint-1000").mkdir(parents=True)
+    (tmp_path / "out" / "trainer_state.json").write_text(src)
+    (tmp_path / "out" / "checkpoint-1000" / "trainer_state.json").write_text(src)
+    rs = lrreport.load(tmp_path)
+    assert list(rs.runs) == ["out"]
+    tags = set(rs.scalars["tag"].to_list())
+    assert "train_runtime" not in tags and "train_loss" not in tags and "eval_runtime" not in tags
+    assert rs.series("out", "val_loss").value[-1] == pytest.approx(0.42001, rel=1e-4)
+
+
+def test_keras_lr_float32_artefacts_kept(realworld):
+    rs = lrreport.load(realworld / "keras_csv/brats2020-reducelr-lr.csv")
+    lr = rs.series(rs.run_names[0], "lr").value
+    assert lr[0] == pytest.approx(1e-3) and math.isclose(lr.min(), 1e-6, rel_tol=1e-3)
