@@ -96,6 +96,7 @@ BASE_RC = {
     "lines.linewidth": 1.2,
     "figure.facecolor": "white",
     "axes.facecolor": "white",
+    "axes.formatter.limits": (-3, 4),  # 1e-4 as "1" with a "1e-4" offset, not "0.0001"
     "path.simplify": True,
     "path.simplify_threshold": 0.3,
     "svg.image_inline": True,
@@ -242,7 +243,7 @@ def _new_figure(width: float, height: float):
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height))
     FigureCanvasSVG(fig)
     return fig
 
@@ -275,24 +276,51 @@ def log_scale(axis) -> None:
     axis.set_minor_formatter(FuncFormatter(minor))
 
 
+def _step_label(v: float, pos=None) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1 or v == 0 else f"{v:g}"
+
+
 def _short(text: str, n: int = 28) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
 # --- run figure -------------------------------------------------------------------------------
+def _axes_grid(fig, width: float, heights: list[float], left: float = 0.85, right: float = 0.2, top: float = 0.12, bottom: float = 0.45, gap: float = 0.22):
+    """Axes at fixed positions in inches: no layout engine (it would draw every figure twice)."""
+    total = top + bottom + sum(heights) + gap * (len(heights) - 1)
+    fig.set_size_inches(width, total)
+    axes, y = [], total - top
+    for h in heights:
+        y -= h
+        ax = fig.add_axes((left / width, y / total, (width - left - right) / width, h / total), sharex=axes[0] if axes else None)
+        ax.yaxis.set_label_coords(-(left - 0.12) / (width - left - right), 0.5)
+        axes.append(ax)
+        y -= gap
+    for ax in axes[:-1]:
+        ax.tick_params(labelbottom=False)
+    return axes
+
+
+#: Findings are drawn as bars in lanes at the top of the first panel (height of one lane, axes fraction).
+LANE = 0.075
+MAX_LANES = 4
+
+
 def render_run_svg(spec: RunFigure) -> str:
     """One run: loss panel(s) over steps, LR on its own panel, findings shaded, LR changes marked."""
     import matplotlib
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
     from matplotlib.transforms import blended_transform_factory
 
     with matplotlib.rc_context(BASE_RC):
-        n = len(spec.panels)
-        fig = _new_figure(spec.width, 0.35 + spec.panel_height * n)
-        axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
+        fig = _new_figure(spec.width, 1.0)
+        axes = _axes_grid(fig, spec.width, [spec.panel_height] * len(spec.panels))
         changes = list(spec.changes)
         if len(changes) > MAX_CHANGE_MARKERS:
             idx = np.linspace(0, len(changes) - 1, MAX_CHANGE_MARKERS).round().astype(int)
             changes = [changes[i] for i in sorted(set(idx))]
+        spans = spec.spans
+        lanes = min(len(spans), MAX_LANES)
         for i, (ax, panel) in enumerate(zip(axes, spec.panels)):
             for line in panel.lines:
                 ax.plot(
@@ -315,23 +343,37 @@ def render_run_svg(spec: RunFigure) -> str:
             top = blended_transform_factory(ax.transData, ax.transAxes)
             if changes:
                 ax.vlines(changes, 0, 1, transform=top, colors="#777777", linestyles=(0, (2, 2)), lw=0.7, zorder=1)
-            if panel.show_findings:
-                for start, end, code, sev in spec.spans:
+            first = i == 0
+            if spans and panel.show_findings:
+                if first and panel.lines:
+                    # Room above the data for the finding lanes.
+                    lo, hi = ax.get_ylim()
+                    frac = LANE * lanes + 0.03
+                    if panel.log_y:
+                        ax.set_ylim(lo, hi * (hi / lo) ** (frac / (1 - frac)))
+                    else:
+                        ax.set_ylim(lo, hi + (hi - lo) * frac / (1 - frac))
+                for k, (start, end, code, sev) in enumerate(spans):
                     color = SEVERITY_COLOR.get(sev, TOL_BRIGHT["grey"])
                     if end > start:
-                        ax.axvspan(start, end, color=color, alpha=0.18, lw=0, zorder=0)
+                        ax.axvspan(start, end, color=color, alpha=0.10, lw=0, zorder=0)
                     else:
-                        ax.axvline(start, color=color, lw=1.4, alpha=0.9, zorder=1)
-                    if i == 0:
-                        ax.text(start, 1.0, " " + code, transform=top, fontsize=7, va="top", ha="left", color="#333333", clip_on=True)
-            if panel.nonfinite_x is not None and len(panel.nonfinite_x):
+                        ax.axvline(start, color=color, lw=1.2, alpha=0.8, zorder=1)
+                    if first:
+                        y0 = 1 - LANE * (k % MAX_LANES + 1)
+                        ax.axvspan(start, end, ymin=y0 + 0.008, ymax=y0 + LANE - 0.008, color=color, alpha=0.75, lw=0.8 if end <= start else 0, ec=color, zorder=2)
+                        ax.text(start, y0 + LANE / 2, " " + code, transform=top, fontsize=6.5, va="center", ha="left", color="#222222", zorder=3, clip_on=True)
+            has_bad = panel.nonfinite_x is not None and len(panel.nonfinite_x) > 0
+            if has_bad:
                 xs = np.unique(panel.nonfinite_x)
                 if len(xs) > 200:
                     xs = xs[np.linspace(0, len(xs) - 1, 200).round().astype(int)]
-                ax.plot(xs, np.full(len(xs), 0.97), "x", transform=top, color=NONFINITE_COLOR, ms=5, mew=1.3, label="NaN/Inf", clip_on=False)
-            has_bad = panel.nonfinite_x is not None and len(panel.nonfinite_x) > 0
+                ax.plot(xs, np.full(len(xs), 0.985), "x", transform=top, color=NONFINITE_COLOR, ms=5, mew=1.3, label="NaN/Inf", clip_on=False, zorder=4)
             if len(panel.lines) > 1 or has_bad:  # a single line is named by the y label
-                ax.legend(loc="upper right", ncols=min(4, len(panel.lines) + 1))
+                below = LANE * lanes if first and panel.show_findings else 0.0
+                ax.legend(loc="upper right", bbox_to_anchor=(1.0, 1.0 - below), ncols=min(4, len(panel.lines) + 1), borderaxespad=0.2)
+        axes[-1].xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
+        axes[-1].xaxis.set_major_formatter(FuncFormatter(_step_label))
         axes[-1].set_xlabel("step")
         return _save_svg(fig, spec.key, spec.title)
 
@@ -344,7 +386,7 @@ def render_lrfind_svg(key: str, title: str, lr: np.ndarray, loss: np.ndarray, su
 
     with matplotlib.rc_context(BASE_RC):
         fig = _new_figure(5.2, 2.6)
-        ax = fig.subplots()
+        (ax,) = _axes_grid(fig, 5.2, [2.05], left=0.75)
         order = np.argsort(lr, kind="stable")
         lr, loss = lr[order], loss[order]
         ok = np.isfinite(loss) & np.isfinite(lr) & (lr > 0)
@@ -402,7 +444,7 @@ def render_sweep_svg(
 
     with matplotlib.rc_context(BASE_RC):
         fig = _new_figure(5.6, 2.8)
-        ax = fig.subplots()
+        (ax,) = _axes_grid(fig, 5.6, [2.2], left=0.8, right=0.25, top=0.15)
         top = blended_transform_factory(ax.transData, ax.transAxes)
         if good_range and good_range[0] and good_range[1] and good_range[0] > 0:
             lo, hi = good_range

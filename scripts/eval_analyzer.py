@@ -1,0 +1,350 @@
+"""Measure the analyzer: precision/recall per finding, false alarms on healthy runs, advice quality.
+
+    python scripts/eval_analyzer.py [--corpus corpus/] [--realworld ../shared/realworld] [--json out.json]
+
+Runs lrreport on the labelled harness corpus (``scripts/make_corpus.py``) in two
+modes - the whole logdir at once (sweeps visible) and each run alone - and on
+the real-world logs whose story is clear, and prints per category:
+
+* recall and precision of ``too_high`` (``divergence`` or ``lr_too_high``),
+  ``too_low`` (``lr_too_low``), ``overfitting``, ``schedule_too_aggressive``,
+  ``warmup_needed``, ``lr_group_imbalance``;
+* the false-alarm rate: healthy runs (``lr_label`` healthy, no conditions) with
+  any warning or error;
+* advice: for too-high/too-low runs with a ``suggested_lr``, how often it lands
+  inside the family's LR range that worked (with a 3x margin).
+
+The same numbers are printed for baselines built from the published rules, on
+the same runs:
+
+* AUTOTRAINER (Zhang et al., ICSE'21; rules as in its public monitor):
+  NaN loss -> too high; "unstable": local max/min pairs of training accuracy
+  differing by >= zeta=0.03 at >= eta=0.2 x epochs -> too high; "slow
+  convergence": no epoch-to-epoch accuracy gain >= delta=0.01 (train and val), or
+  max accuracy < Theta=0.7 -> too low. Accuracy-based: silent on loss-only runs.
+* TheDeepChecker (Braiek & Khomh): divergence (NaN, or final loss above the
+  initial one) -> too high; fluctuation (relative std of the loss over the last
+  quarter > 0.1) -> too high; stagnation (loss over the last quarter improved by
+  < 1% of its value) -> too low.
+* UMLAUT (Schoop et al., CHI'21): overfitting (validation loss at the end above
+  its minimum while training loss fell); LR outside [1e-5, 0.1] (SGD) or
+  [1e-5, 1e-2] (adaptive optimizers) -> too high / too low.
+* Keras ReduceLROnPlateau rule: no val_loss improvement by min_delta=1e-4 for
+  patience=10 evaluations -> plateau, counted as a too-low call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import lrreport  # noqa: E402
+from lrreport.analyze.context import build_context  # noqa: E402
+from lrreport.analyze.config import Config  # noqa: E402
+
+CATEGORIES = ("too_high", "too_low", "overfitting", "schedule_too_aggressive", "warmup_needed", "lr_group_imbalance")
+CODES = {
+    "too_high": {"divergence", "lr_too_high"},
+    "too_low": {"lr_too_low"},
+    "overfitting": {"overfitting"},
+    "schedule_too_aggressive": {"schedule_too_aggressive"},
+    "warmup_needed": {"warmup_needed"},
+    "lr_group_imbalance": {"lr_group_imbalance"},
+}
+
+#: Real-world logs whose story is clear (SOURCES.md); the rest are left unscored.
+REALWORLD = {
+    "tfevents/dlgn-v13-overfit.tfevents": {"conditions": ["overfitting"], "lr_label": "ambiguous"},
+    "hf_trainer_state/trainer-state-viz-overfit.json": {"conditions": ["overfitting"], "lr_label": "ambiguous"},
+    "hf_trainer_state/whisper-large-v2-ja-overfit.json": {"conditions": ["overfitting"], "lr_label": "ambiguous"},
+    "keras_history/braintumor-overfit-learning_rate.json": {"conditions": ["overfitting"], "lr_label": "ambiguous"},
+    "lightning_csv/genrisk-gan-v0-nan-divergence.csv": {"conditions": [], "lr_label": "too_high"},
+    "keras_history/trafficsign-healthy.json": {"conditions": [], "lr_label": "healthy"},
+    "lightning_csv/cyclemoid-mnist-v0.csv": {"conditions": [], "lr_label": "healthy"},
+    "tfevents/dlgn-v54-healthy.tfevents": {"conditions": [], "lr_label": "healthy"},
+}
+
+
+def truth(label: dict) -> dict[str, bool | None]:
+    """Per category: True/False, or None when unscored."""
+    t: dict[str, bool | None] = {}
+    lab = label.get("lr_label", "ambiguous")
+    for c in ("too_high", "too_low"):
+        t[c] = None if lab == "ambiguous" else lab == c
+    conds = set(label.get("conditions", []))
+    for c in CATEGORIES[2:]:
+        t[c] = c in conds
+    return t
+
+
+def is_healthy(label: dict) -> bool:
+    return label.get("lr_label") == "healthy" and not label.get("conditions")
+
+
+# --- baselines --------------------------------------------------------------------
+
+
+def _acc(ctx, which):
+    s = ctx.train_acc if which == "train" else ctx.val_acc
+    return None if s is None or len(s) < 3 else s.value[np.isfinite(s.value)]
+
+
+def baseline_autotrainer(ctx) -> set[str]:
+    out = set()
+    loss = ctx.loss
+    if loss is not None and (~loss.finite).any() or (ctx.val is not None and (~ctx.val.finite).any()):
+        out.add("too_high")
+    acc, vacc = _acc(ctx, "train"), _acc(ctx, "val")
+    if acc is not None and len(acc) >= 3:
+        maxima = [acc[i] for i in range(1, len(acc) - 1) if acc[i] >= acc[i - 1] and acc[i] >= acc[i + 1]]
+        minima = [acc[i] for i in range(1, len(acc) - 1) if acc[i] <= acc[i - 1] and acc[i] <= acc[i + 1]]
+        count = sum(1 for a, b in zip(maxima, minima) if a - b >= 0.03)
+        if count >= 0.2 * len(acc):
+            out.add("too_high")
+        dmax = lambda a: max(np.diff(a).max(initial=0), 0)  # noqa: E731
+        v = vacc if vacc is not None else acc
+        if (dmax(acc) < 0.01 and dmax(v) < 0.01) or max(acc.max(), v.max()) < 0.7:
+            out.add("too_low")
+    return out
+
+
+def baseline_deepchecker(ctx) -> set[str]:
+    out = set()
+    loss = ctx.loss
+    if loss is None or len(loss) < 4:
+        return out
+    if (~loss.finite).any():
+        return {"too_high"}
+    v = loss.fvalue
+    if v[-1] > v[0]:
+        out.add("too_high")
+    q = v[-max(2, len(v) // 4) :]
+    if abs(np.mean(q)) > 0 and np.std(q) / abs(np.mean(q)) > 0.1:
+        out.add("too_high")
+    if q[0] - q[-1] < 0.01 * abs(q[0]):
+        out.add("too_low")
+    return out
+
+
+def baseline_umlaut(ctx) -> set[str]:
+    out = set()
+    if ctx.val is not None and ctx.train is not None and len(ctx.val.fvalue) >= 3 and len(ctx.train.fvalue) >= 3:
+        v, t = ctx.val.fvalue, ctx.train.fvalue
+        if v[-1] > v.min() and t[-1] < t[int(np.argmin(v) * len(t) / len(v))]:
+            out.add("overfitting")
+    lr = ctx.nominal_lr
+    opt = str({k.lower(): v for k, v in ctx.info.hparams.items()}.get("optimizer", "")).lower()
+    hi = 0.1 if "sgd" in opt or not opt else 1e-2
+    if lr is not None:
+        if lr > hi:
+            out.add("too_high")
+        elif lr < 1e-5:
+            out.add("too_low")
+    return out
+
+
+def baseline_plateau(ctx) -> set[str]:
+    curve = ctx.val if ctx.val is not None else ctx.train
+    if curve is None or len(curve.fvalue) < 3:
+        return set()
+    best, wait = math.inf, 0
+    for x in curve.fvalue:
+        if x < best - 1e-4:
+            best, wait = x, 0
+        else:
+            wait += 1
+            if wait >= 10:
+                return {"too_low"}
+    return set()
+
+
+BASELINES = {
+    "AUTOTRAINER": baseline_autotrainer,
+    "TheDeepChecker": baseline_deepchecker,
+    "UMLAUT": baseline_umlaut,
+    "ReduceLROnPlateau": baseline_plateau,
+}
+
+
+# --- scoring -------------------------------------------------------------------------
+
+
+def predictions_from_findings(findings) -> tuple[set[str], bool, dict[str, float]]:
+    cats = {c for c, codes in CODES.items() if any(f.code in codes for f in findings)}
+    alarm = any(f.severity in ("warning", "error") for f in findings)
+    sugg = {}
+    for f in findings:
+        if f.suggested_lr and f.code in CODES["too_high"] | CODES["too_low"]:
+            sugg.setdefault("too_high" if f.code in CODES["too_high"] else "too_low", f.suggested_lr)
+    return cats, alarm, sugg
+
+
+def score(preds: dict[str, set[str]], alarms: dict[str, bool], labels: dict[str, dict]) -> dict:
+    res = {}
+    for c in CATEGORIES:
+        tp = fp = fn = 0
+        for run, lab in labels.items():
+            t = truth(lab)[c]
+            if t is None or run not in preds:
+                continue
+            p = c in preds[run]
+            tp += p and t
+            fp += p and not t
+            fn += t and not p
+        res[c] = {
+            "positives": tp + fn,
+            "recall": tp / (tp + fn) if tp + fn else None,
+            "precision": tp / (tp + fp) if tp + fp else None,
+        }
+    healthy = [r for r, lab in labels.items() if is_healthy(lab) and r in alarms]
+    res["false_alarm_rate"] = sum(alarms[r] for r in healthy) / len(healthy) if healthy else None
+    res["healthy_runs"] = len(healthy)
+    return res
+
+
+def advice_rate(suggestions: dict[str, dict[str, float]], labels: dict, families: dict) -> tuple[float | None, int]:
+    ok = n = 0
+    for run, lab in labels.items():
+        c = lab.get("lr_label")
+        if c not in ("too_high", "too_low") or run not in suggestions or c not in suggestions[run]:
+            continue
+        rng = (families.get(lab.get("family"), {}) or {}).get("good_lr_range")
+        if not rng:
+            continue
+        s = suggestions[run][c]
+        n += 1
+        ok += rng[0] / 3 <= s <= rng[1] * 3
+    return (ok / n if n else None), n
+
+
+def evaluate_corpus(corpus: Path, labels_doc: dict) -> dict:
+    labels = labels_doc["runs"]
+    families = labels_doc.get("families", {})
+    t0 = time.perf_counter()
+    rs = lrreport.load(corpus)
+    load_s = time.perf_counter() - t0
+    missing = [r for r in labels if r not in rs.runs]
+    if missing:
+        print(f"warning: {len(missing)} labelled runs not found as runs, e.g. {missing[:3]}", file=sys.stderr)
+    out = {"runs": len(rs.runs), "errors": len(rs.errors), "load_seconds": round(load_s, 2)}
+
+    t0 = time.perf_counter()
+    whole = lrreport.analyze(rs)
+    out["analyze_seconds_whole"] = round(time.perf_counter() - t0, 2)
+    by_run = defaultdict(list)
+    for f in whole.findings:
+        by_run[f.run].append(f)
+    preds, alarms, suggs = {}, {}, {}
+    for run in rs.runs:
+        preds[run], alarms[run], suggs[run] = predictions_from_findings(by_run[run])
+    out["whole"] = score(preds, alarms, labels)
+    out["whole"]["advice_in_range"], out["whole"]["advice_n"] = advice_rate(suggs, labels, families)
+
+    t0 = time.perf_counter()
+    preds, alarms, suggs = {}, {}, {}
+    for run in rs.runs:
+        a = lrreport.analyze(rs.subset([run]))
+        preds[run], alarms[run], suggs[run] = predictions_from_findings(a.findings)
+    out["analyze_seconds_alone"] = round(time.perf_counter() - t0, 2)
+    out["alone"] = score(preds, alarms, labels)
+    out["alone"]["advice_in_range"], out["alone"]["advice_n"] = advice_rate(suggs, labels, families)
+
+    cfg = Config()
+    contexts = {run: build_context(rs, run, cfg) for run in rs.runs}
+    out["baselines"] = {}
+    for name, fn in BASELINES.items():
+        bp = {run: fn(ctx) for run, ctx in contexts.items()}
+        out["baselines"][name] = score(bp, {r: bool(p) for r, p in bp.items()}, labels)
+    out["misses"] = {
+        c: sorted(r for r, lab in labels.items() if truth(lab)[c] and r in by_run and c not in predictions_from_findings(by_run[r])[0])[:12]
+        for c in CATEGORIES
+    }
+    out["false_alarms"] = sorted(
+        (r, sorted({f.code for f in by_run[r] if f.severity != "info"}))
+        for r, lab in labels.items()
+        if is_healthy(lab) and predictions_from_findings(by_run[r])[1]
+    )[:15]
+    return out
+
+
+def evaluate_realworld(root: Path) -> dict:
+    labels = {rel: lab for rel, lab in REALWORLD.items() if (root / rel).exists()}
+    preds, alarms = {}, {}
+    for rel in labels:
+        rs = lrreport.load(root / rel)
+        a = lrreport.analyze(rs)
+        preds[rel], alarms[rel], _ = predictions_from_findings(a.findings)
+    res = score(preds, alarms, labels)
+    res["runs"] = len(labels)
+    res["predictions"] = {r: sorted(p) for r, p in preds.items()}
+    return res
+
+
+def fmt(x) -> str:
+    return "  -  " if x is None else f"{x:5.2f}"
+
+
+def print_table(title: str, rows: dict[str, dict]) -> None:
+    print(f"\n{title}")
+    head = f"{'':22s}" + "".join(f"{c[:15]:>17s}" for c in CATEGORIES) + f"{'false alarms':>14s}"
+    print(head)
+    for name, r in rows.items():
+        cells = "".join(
+            f"{'R' + fmt(r[c]['recall']) + ' P' + fmt(r[c]['precision']):>17s}" if r.get(c) else f"{'':>17s}" for c in CATEGORIES
+        )
+        print(f"{name:22s}{cells}{fmt(r.get('false_alarm_rate')):>14s}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=Path("corpus"))
+    ap.add_argument("--realworld", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "realworld")
+    ap.add_argument("--json", type=Path, help="also write the numbers as JSON")
+    args = ap.parse_args(argv)
+    result = {}
+    lab_path = args.corpus / "labels.json"
+    if lab_path.is_file():
+        doc = json.loads(lab_path.read_text())
+        r = evaluate_corpus(args.corpus, doc)
+        result["corpus"] = r
+        print(f"corpus: {r['runs']} runs ({r['errors']} unreadable), load {r['load_seconds']} s, "
+              f"analyze {r['analyze_seconds_whole']} s (whole) / {r['analyze_seconds_alone']} s (alone)")
+        counts = defaultdict(int)
+        for lab in doc["runs"].values():
+            for c, t in truth(lab).items():
+                counts[c] += bool(t)
+        counts["healthy"] = sum(is_healthy(lab) for lab in doc["runs"].values())
+        print("positives:", dict(counts))
+        rows = {"lrreport (whole)": r["whole"], "lrreport (alone)": r["alone"], **r["baselines"]}
+        print_table("recall R / precision P per category (corpus)", rows)
+        for mode in ("whole", "alone"):
+            print(f"advice in the working LR range (3x margin), {mode}: {fmt(r[mode]['advice_in_range'])} of {r[mode]['advice_n']}")
+        for c, m in r["misses"].items():
+            if m:
+                print(f"missed {c} (whole): {', '.join(m[:6])}")
+        if r["false_alarms"]:
+            print("false alarms (whole):", "; ".join(f"{a} {b}" for a, b in r["false_alarms"][:8]))
+    else:
+        print(f"no corpus at {args.corpus} (build it with scripts/make_corpus.py)")
+    if args.realworld.is_dir():
+        rw = evaluate_realworld(args.realworld)
+        result["realworld"] = rw
+        print_table(f"real-world logs with a clear story ({rw['runs']} runs, each alone)", {"lrreport": rw})
+        for rel, p in rw["predictions"].items():
+            print(f"  {rel}: {', '.join(p) or '(healthy)'}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
