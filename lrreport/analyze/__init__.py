@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import sys
 
+import numpy as np
+
 from ..runs import RunSet
 from . import signals
 from .analysis import Analysis, Finding, LRChange
@@ -51,7 +53,9 @@ def _run_detectors(ctx: RunContext, config: Config) -> list[Finding]:
         if code in config.suppress:
             continue
         try:
-            found.extend(detect(ctx))
+            # Huge and non-finite values are expected input: no numpy warnings for them.
+            with np.errstate(all="ignore"):
+                found.extend(detect(ctx))
         except (ValueError, FloatingPointError, IndexError, ZeroDivisionError) as exc:
             # A detector must never cost the report; say what failed instead.
             found.append(
@@ -164,7 +168,8 @@ def analyze(runset: RunSet, config: Config | None = None, *, progress: bool | No
     changes: dict[str, list[LRChange]] = {}
     bar = _progress(len(contexts), progress)
     for run, ctx in contexts.items():
-        changes[run] = _lr_changes(ctx)
+        with np.errstate(all="ignore"):
+            changes[run] = _lr_changes(ctx)
         if run not in lr_find_runs:
             found = _apply_sweep(ctx, _run_detectors(ctx, config))
             findings.extend(f for f in found if f.code not in config.suppress)

@@ -108,6 +108,22 @@ def read_source(src: RunSource, allow_pickle: bool = False) -> tuple[list[RunDat
     return datas, errors
 
 
+def _epochs_from_epoch_tag(frame: pl.DataFrame) -> pl.DataFrame:
+    """Lightning logs the epoch as a scalar named ``epoch`` in TensorBoard; use it to fill
+    the epoch column (the epoch logged at or before each step) when the log has none."""
+    if frame["epoch"].null_count() < frame.height:
+        return frame
+    ep = frame.filter(pl.col("tag") == "epoch").select("step", pl.col("value").alias("_ep"))
+    if ep.height == 0:
+        return frame
+    ep = ep.filter(pl.col("_ep").is_finite()).unique("step", keep="last").sort("step")
+    if ep.height == 0:
+        return frame
+    out = frame.with_row_index("_i").sort("step").join_asof(ep, on="step", strategy="backward")
+    out = out.with_columns(pl.col("_ep").fill_null(ep["_ep"][0]))
+    return out.sort("_i").with_columns(pl.col("_ep").alias("epoch")).drop("_i", "_ep")
+
+
 def _run_name(src: RunSource, logdir: Path) -> str:
     if src.root == logdir:
         return logdir.name or str(logdir)
@@ -187,6 +203,7 @@ def load(
         if frame.height == 0:
             errors.append(ReadError(str(src.root), "no scalar values found"))
             continue
+        frame = _epochs_from_epoch_tag(frame)
         counts = frame.group_by("tag").len()
         mapping = resolve_metrics(dict(zip(counts["tag"].to_list(), counts["len"].to_list())))
         frame = frame.with_columns(

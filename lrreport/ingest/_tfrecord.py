@@ -115,6 +115,17 @@ def _i64(buf, p):
     return _u32(buf, p) | (_u32(buf, p + 4) << 32)  # wraps into the sign bit, as int64 bits should
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _f32(bits):
+    """The float32 whose bits are ``bits`` (low 32 bits of an int), as float64."""
+    return np.float64(np.uint32(bits & 0xFFFFFFFF).view(np.float32))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _f64(bits):
+    return np.int64(bits).view(np.float64)
+
+
 @njit(cache=True, nogil=True)
 def _header_ok(buf, pos, n):
     """True when a record header at ``pos`` has a valid length CRC and a length that fits the file."""
@@ -183,7 +194,7 @@ def _half_to_float(h):
 
 
 @njit(cache=True, nogil=True)
-def _tensor_scalar(buf, start, end, f32, u32v, f64, i64v):
+def _tensor_scalar(buf, start, end):
     """Parse a TensorProto; returns (status, value): status 1 scalar kept, 0 not a kept scalar, -1 malformed."""
     dtype = 0
     numel = 1  # no tensor_shape: a scalar
@@ -326,8 +337,7 @@ def _tensor_scalar(buf, start, end, f32, u32v, f64, i64v):
             have_f = True
         if not have_f:
             return 0, 0.0
-        u32v[0] = np.uint32(_u32(buf, fv_p))
-        return 1, np.float64(f32[0])
+        return 1, _f32(_u32(buf, fv_p))
     if dtype == _DT_DOUBLE:
         if clen > 0:
             if clen != 8:
@@ -336,8 +346,7 @@ def _tensor_scalar(buf, start, end, f32, u32v, f64, i64v):
             have_d = True
         if not have_d:
             return 0, 0.0
-        i64v[0] = _i64(buf, dv_p)
-        return 1, f64[0]
+        return 1, _f64(_i64(buf, dv_p))
     if dtype == _DT_HALF or dtype == _DT_BFLOAT16:
         if clen > 0:
             if clen != 2:
@@ -349,8 +358,7 @@ def _tensor_scalar(buf, start, end, f32, u32v, f64, i64v):
         hv = hv & 0xFFFF
         if dtype == _DT_HALF:
             return 1, _half_to_float(hv)
-        u32v[0] = np.uint32(hv << 16)
-        return 1, np.float64(f32[0])
+        return 1, _f32(hv << 16)
     if dtype == _DT_INT32:
         if clen > 0:
             if clen != 4:
@@ -375,58 +383,71 @@ def _tensor_scalar(buf, start, end, f32, u32v, f64, i64v):
     return 0, 0.0
 
 
-@njit(cache=True, nogil=True)
-def _grow(a, n):
-    b = np.empty(max(16, 2 * a.shape[0], n), dtype=a.dtype)
-    b[: a.shape[0]] = a
-    return b
+# Why the kernel below takes every array as an argument and returns a status
+# instead of growing its outputs: numba reference-counts array variables that a
+# loop may reassign, and that bookkeeping alone halved the throughput. When an
+# output fills up, the kernel rolls the current record back and returns; the
+# Python driver grows the array and resumes at that record.
+_DONE = 0
+_FULL_POINTS = 1
+_FULL_TAGS = 2
+_FULL_STARTS = 3
+_FULL_SPECIALS = 4
+_FNV_OFFSET = -3750763034362895579  # FNV-1a 64-bit offset basis, as int64
+_FNV_PRIME = 1099511628211
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fnv(buf, t0, t1):
+    h = np.int64(_FNV_OFFSET)
+    for j in range(t0, t1):
+        h = (h ^ np.int64(buf[j])) * np.int64(_FNV_PRIME)
+    return h
 
 
 @njit(cache=True, nogil=True)
-def scan_events(buf):
-    """Parse every record of an event file held in ``buf`` (a 1-D uint8 array).
+def _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags):
+    table[:] = -1
+    mask = table.shape[0] - 1
+    for k in range(n_tags):
+        h = _fnv(buf, tag_off[k], tag_off[k] + tag_len[k])
+        s = h & mask
+        while table[s] >= 0:
+            s = (s + 1) & mask
+        table[s] = k
+        thash[s] = h
 
-    Returns ``(tag_id, step, wall_time, value, tag_off, tag_len, starts,
-    specials, stats)``: per scalar point its tag id (index into the distinct
-    tags), step, wall time and value; per distinct tag the offset and length of
-    its bytes in ``buf``; ``starts`` rows ``(point index, step)`` of SessionLog
-    START events; ``specials`` rows ``(point index, offset, length)`` of
-    ``_hparams_/*`` Summary.Value messages left to Python; ``stats`` (see STAT_*).
-    """
+
+@njit(cache=True, nogil=True)
+def _next_header(buf, q, n):
+    """The first offset >= q holding a plausible record header, or -1."""
+    while q + 12 <= n:
+        if _header_ok(buf, q, n):
+            return q
+        q += 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_off, tag_len, starts, specials):
+    """Parse records from ``state[0]`` on; see :func:`scan_events` for the outputs. Returns a _DONE/_FULL_* status."""
     n = buf.shape[0]
-    scratch4 = np.zeros(1, dtype=np.uint32)
-    f32 = scratch4.view(np.float32)
-    scratch8 = np.zeros(1, dtype=np.int64)
-    f64 = scratch8.view(np.float64)
-    stats = np.zeros(N_STATS, dtype=np.int64)
-
-    cap = max(64, n // 48)
-    tag_id = np.empty(cap, dtype=np.int32)
-    step_a = np.empty(cap, dtype=np.int64)
-    wall_a = np.empty(cap, dtype=np.float64)
-    val_a = np.empty(cap, dtype=np.float64)
-    n_out = 0
-
-    # Distinct tags: open-addressing table keyed by FNV-1a of the tag bytes.
-    tcap = 64
-    table = np.full(tcap, -1, dtype=np.int32)
-    thash = np.zeros(tcap, dtype=np.int64)
-    tag_off = np.empty(16, dtype=np.int64)
-    tag_len = np.empty(16, dtype=np.int64)
-    n_tags = 0
-
-    starts = np.empty((4, 2), dtype=np.int64)
-    n_starts = 0
-    specials = np.empty((4, 3), dtype=np.int64)
-    n_specials = 0
+    pos = state[0]
+    n_out = state[1]
+    n_tags = state[2]
+    n_starts = state[3]
+    n_specials = state[4]
+    mask = table.shape[0] - 1
     prefix = _HPARAMS_PREFIX
     plen = prefix.shape[0]
+    status = _DONE
 
-    pos = 0
     while pos < n:
         if n - pos < 12:
             stats[STAT_TRUNCATED] = 1
+            pos = n
             break
+        rec_start = pos
         length = _i64(buf, pos)
         header_valid = masked_crc32c(buf, pos, pos + 8) == _u32(buf, pos + 8)
         fits = 0 <= length <= n - pos - 16
@@ -439,17 +460,16 @@ def scan_events(buf):
         if not data_ok:
             # Garbage (a flipped byte, a spliced header), a damaged record, or a
             # record cut off by the end of the file. Resynchronise on the next
-            # header with a valid length CRC and a length that fits; never trust
-            # a length whose record did not check out.
-            q = pos + 1
-            while q + 12 <= n and not _header_ok(buf, q, n):
-                q += 1
-            if q + 12 > n:
+            # header with a valid length CRC and a length that fits; a length
+            # whose record did not check out is never trusted.
+            q = _next_header(buf, pos + 1, n)
+            if q < 0:
                 if header_valid and not fits:
                     stats[STAT_TRUNCATED] = 1  # a genuine header whose data never got written
                 else:
                     stats[STAT_CORRUPT] += 1
                     stats[STAT_SKIPPED_BYTES] += n - pos
+                pos = n
                 break
             stats[STAT_CORRUPT] += 1
             stats[STAT_SKIPPED_BYTES] += q - pos
@@ -458,7 +478,7 @@ def scan_events(buf):
         pos = b + 4
         stats[STAT_RECORDS] += 1
 
-        # Pass 1 over the Event: wall_time, step, session_log; validates the framing of every field.
+        # Pass 1 over the Event: wall_time, step, session_log; checks the framing of every field.
         wall = 0.0
         step = np.int64(0)
         is_start = False
@@ -467,23 +487,21 @@ def scan_events(buf):
         while p < b:
             key, p = _varint(buf, p, b)
             if p < 0:
-                ok = False
                 break
             field = key >> 3
             wt = key & 7
             if field == 1 and wt == 1:
                 if p + 8 > b:
-                    ok = False
+                    p = -1
                     break
-                scratch8[0] = _i64(buf, p)
-                wall = f64[0]
+                wall = _f64(_i64(buf, p))
                 p += 8
             elif field == 2 and wt == 0:
                 step, p = _varint(buf, p, b)
             elif field == 7 and wt == 2:
                 s0, s1 = _len_field(buf, p, b)
                 if s0 < 0:
-                    ok = False
+                    p = -1
                     break
                 q = s0
                 while q < s1:
@@ -491,37 +509,32 @@ def scan_events(buf):
                     if q < 0:
                         break
                     if (k2 >> 3) == 1 and (k2 & 7) == 0:
-                        status, q = _varint(buf, q, s1)
-                        is_start = status == 1
+                        status_val, q = _varint(buf, q, s1)
+                        is_start = status_val == 1  # SessionLog.START
                     else:
                         q = _skip_field(buf, q, s1, k2 & 7)
                     if q < 0:
                         break
-                if q < 0:
-                    ok = False
-                    break
-                p = s1
+                p = s1 if q >= 0 else -1
             else:
                 p = _skip_field(buf, p, b, wt)
             if p < 0:
-                ok = False
                 break
-        if not ok:
+        if p < 0:
             stats[STAT_CORRUPT] += 1
             stats[STAT_MALFORMED] += 1
             continue
 
-        # Pass 2: the summary values. Roll back everything on a malformed record.
+        # Pass 2: the summary values. A malformed record is rolled back whole.
         first_out = n_out
         first_special = n_specials
         first_tags = n_tags
         p = a
         while p < b and ok:
             key, p = _varint(buf, p, b)
-            field = key >> 3
             wt = key & 7
-            if not (field == 5 and wt == 2):
-                p = _skip_field(buf, p, b, wt)  # validated in pass 1
+            if not ((key >> 3) == 5 and wt == 2):
+                p = _skip_field(buf, p, b, wt)  # checked in pass 1
                 continue
             s0, s1 = _len_field(buf, p, b)
             p = s1
@@ -542,10 +555,10 @@ def scan_events(buf):
                     ok = False
                     break
                 q = v1
-                # One Summary.Value.
-                t0 = -1
-                t1 = -1
-                kind = 0  # 0 other/none, 1 simple_value, 2 tensor
+                # One Summary.Value: tag, and the oneof value (the last member present wins).
+                t0 = v0
+                t1 = v0  # proto3 default: the empty tag
+                kind = 0  # 0 none/other, 1 simple_value, 2 tensor
                 sval = 0.0
                 x0 = -1
                 x1 = -1
@@ -558,37 +571,25 @@ def scan_events(buf):
                     w3 = k3 & 7
                     if f3 == 1 and w3 == 2:
                         t0, t1 = _len_field(buf, r, v1)
-                        if t0 < 0:
-                            r = -1
-                            break
                         r = t1
                     elif f3 == 2 and w3 == 5:
                         if r + 4 > v1:
                             r = -1
                             break
-                        scratch4[0] = np.uint32(_u32(buf, r))
-                        sval = np.float64(f32[0])
+                        sval = _f32(_u32(buf, r))
                         kind = 1
                         r += 4
                     elif f3 == 8 and w3 == 2:
                         x0, x1 = _len_field(buf, r, v1)
-                        if x0 < 0:
-                            r = -1
-                            break
                         kind = 2
                         r = x1
                     else:
                         if 3 <= f3 <= 6:
-                            kind = 0  # image, histo, audio, old-style histogram: later oneof member wins
+                            kind = 0  # old-style histogram, image, histo, audio
                         r = _skip_field(buf, r, v1, w3)
-                        if r < 0:
-                            break
                 if r < 0:
                     ok = False
                     break
-                if t0 < 0:
-                    t0 = v0
-                    t1 = v0  # proto3 default: empty tag
                 tl = t1 - t0
                 is_hp = tl >= plen
                 if is_hp:
@@ -598,9 +599,9 @@ def scan_events(buf):
                             break
                 if is_hp:
                     if n_specials == specials.shape[0]:
-                        sp2 = np.empty((2 * n_specials, 3), dtype=np.int64)
-                        sp2[:n_specials] = specials[:n_specials]
-                        specials = sp2
+                        status = _FULL_SPECIALS
+                        ok = False
+                        break
                     specials[n_specials, 0] = n_out
                     specials[n_specials, 1] = v0
                     specials[n_specials, 2] = v1 - v0
@@ -609,17 +610,15 @@ def scan_events(buf):
                 if kind == 0:
                     continue
                 if kind == 2:
-                    st, sval = _tensor_scalar(buf, x0, x1, f32, scratch4, f64, scratch8)
+                    st, sval = _tensor_scalar(buf, x0, x1)
                     if st < 0:
                         ok = False
                         break
                     if st == 0:
                         continue
-                # Intern the tag.
-                h = np.int64(-3750763034362895579)  # FNV-1a offset basis (as int64)
-                for j in range(t0, t1):
-                    h = (h ^ np.int64(buf[j])) * np.int64(1099511628211)
-                slot = h & (tcap - 1)
+                # Intern the tag: open addressing on FNV-1a, bytes compared on a hash match.
+                h = _fnv(buf, t0, t1)
+                slot = h & mask
                 tid = -1
                 while True:
                     cand = table[slot]
@@ -635,73 +634,111 @@ def scan_events(buf):
                         if same:
                             tid = cand
                             break
-                    slot = (slot + 1) & (tcap - 1)
+                    slot = (slot + 1) & mask
                 if tid < 0:
-                    tid = n_tags
                     if n_tags == tag_off.shape[0]:
-                        tag_off = _grow(tag_off, n_tags + 1)
-                        tag_len = _grow(tag_len, n_tags + 1)
+                        status = _FULL_TAGS
+                        ok = False
+                        break
+                    tid = n_tags
                     tag_off[n_tags] = t0
                     tag_len[n_tags] = tl
                     n_tags += 1
                     table[slot] = tid
                     thash[slot] = h
-                    if 2 * n_tags > tcap:  # keep the load factor under 1/2
-                        tcap *= 4
-                        table = np.full(tcap, -1, dtype=np.int32)
-                        thash = np.zeros(tcap, dtype=np.int64)
-                        for k in range(n_tags):
-                            hk = np.int64(-3750763034362895579)
-                            for j in range(tag_off[k], tag_off[k] + tag_len[k]):
-                                hk = (hk ^ np.int64(buf[j])) * np.int64(1099511628211)
-                            sk = hk & (tcap - 1)
-                            while table[sk] >= 0:
-                                sk = (sk + 1) & (tcap - 1)
-                            table[sk] = k
-                            thash[sk] = hk
                 if n_out == tag_id.shape[0]:
-                    tag_id = _grow(tag_id, n_out + 1)
-                    step_a = _grow(step_a, n_out + 1)
-                    wall_a = _grow(wall_a, n_out + 1)
-                    val_a = _grow(val_a, n_out + 1)
+                    status = _FULL_POINTS
+                    ok = False
+                    break
                 tag_id[n_out] = tid
                 step_a[n_out] = step
                 wall_a[n_out] = wall
                 val_a[n_out] = sval
                 n_out += 1
+        if ok and is_start and n_starts == starts.shape[0]:
+            status = _FULL_STARTS
+            ok = False
         if not ok:
             n_out = first_out
             n_specials = first_special
             if n_tags > first_tags:
-                # Forget tags first seen in this record: rebuild the table without them.
                 n_tags = first_tags
-                table[:] = -1
-                for k in range(n_tags):
-                    hk = np.int64(-3750763034362895579)
-                    for j in range(tag_off[k], tag_off[k] + tag_len[k]):
-                        hk = (hk ^ np.int64(buf[j])) * np.int64(1099511628211)
-                    sk = hk & (tcap - 1)
-                    while table[sk] >= 0:
-                        sk = (sk + 1) & (tcap - 1)
-                    table[sk] = k
-                    thash[sk] = hk
+                _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags)
+            if status != _DONE:  # out of room: resume at this record once the driver has grown the arrays
+                stats[STAT_RECORDS] -= 1
+                pos = rec_start
+                break
             stats[STAT_CORRUPT] += 1
             stats[STAT_MALFORMED] += 1
             continue
         if is_start:
-            if n_starts == starts.shape[0]:
-                st2 = np.empty((2 * n_starts, 2), dtype=np.int64)
-                st2[:n_starts] = starts[:n_starts]
-                starts = st2
             starts[n_starts, 0] = n_out
             starts[n_starts, 1] = step
             n_starts += 1
 
+    state[0] = pos
+    state[1] = n_out
+    state[2] = n_tags
+    state[3] = n_starts
+    state[4] = n_specials
+    return status
+
+
+def _grown(a: np.ndarray, used: int) -> np.ndarray:
+    b = np.empty((2 * a.shape[0],) + a.shape[1:], dtype=a.dtype)
+    b[:used] = a[:used]
+    return b
+
+
+def scan_events(buf: np.ndarray):
+    """Parse every record of an event file held in ``buf`` (a 1-D uint8 array).
+
+    Returns ``(tag_id, step, wall_time, value, tag_off, tag_len, starts,
+    specials, stats)``: per scalar point its tag id (index into the distinct
+    tags), step, wall time and value; per distinct tag the offset and length of
+    its bytes in ``buf``; ``starts`` rows ``(point index, step)`` of SessionLog
+    START events; ``specials`` rows ``(point index, offset, length)`` of
+    ``_hparams_/*`` Summary.Value messages, left to Python; ``stats`` (STAT_*).
+    """
+    n = buf.shape[0]
+    cap = n // 40 + 64  # a simple_value event with its framing takes ~45-60 bytes
+    tag_id = np.empty(cap, dtype=np.int32)
+    step = np.empty(cap, dtype=np.int64)
+    wall = np.empty(cap, dtype=np.float64)
+    value = np.empty(cap, dtype=np.float64)
+    tag_off = np.empty(32, dtype=np.int64)
+    tag_len = np.empty(32, dtype=np.int64)
+    table = np.full(128, -1, dtype=np.int32)  # kept at >= 4x tag capacity: load factor <= 1/4
+    thash = np.zeros(128, dtype=np.int64)
+    starts = np.empty((4, 2), dtype=np.int64)
+    specials = np.empty((8, 3), dtype=np.int64)
+    state = np.zeros(5, dtype=np.int64)
+    stats = np.zeros(N_STATS, dtype=np.int64)
+    while True:
+        status = _scan(buf, state, stats, tag_id, step, wall, value, table, thash, tag_off, tag_len, starts, specials)
+        _, n_out, n_tags, n_starts, n_specials = state.tolist()
+        if status == _DONE:
+            break
+        if status == _FULL_POINTS:
+            tag_id, step, wall, value = (_grown(x, n_out) for x in (tag_id, step, wall, value))
+        elif status == _FULL_TAGS:
+            tag_off, tag_len = _grown(tag_off, n_tags), _grown(tag_len, n_tags)
+            table = np.full(4 * tag_off.shape[0], -1, dtype=np.int32)
+            thash = np.zeros(table.shape[0], dtype=np.int64)
+            _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags)
+        elif status == _FULL_STARTS:
+            starts = _grown(starts, n_starts)
+        elif status == _FULL_SPECIALS:
+            specials = _grown(specials, n_specials)
+
+    def trim(a: np.ndarray, k: int) -> np.ndarray:
+        return a[:k] if 2 * k >= a.shape[0] else a[:k].copy()  # a view unless it would pin mostly empty memory
+
     return (
-        tag_id[:n_out].copy(),
-        step_a[:n_out].copy(),
-        wall_a[:n_out].copy(),
-        val_a[:n_out].copy(),
+        trim(tag_id, n_out),
+        trim(step, n_out),
+        trim(wall, n_out),
+        trim(value, n_out),
         tag_off[:n_tags].copy(),
         tag_len[:n_tags].copy(),
         starts[:n_starts].copy(),

@@ -201,6 +201,7 @@ class Report:
             }
             if spec is not None:
                 entry["figure_job"] = len(jobs)
+                entry["caption"] = spec.caption
                 jobs.append(("run", spec))
             lf = a.lr_finds.get(name)
             if lf is not None:
@@ -294,6 +295,8 @@ class Report:
             return None
         if df is None or df.height == 0:
             return None
+        empty = [c for c in df.columns if df[c].dtype.is_float() and df[c].fill_nan(None).null_count() == df.height]
+        df = df.drop(empty)  # a column the run never logged
         total = df.height
         if total > MAX_TRACE_ROWS:
             head = MAX_TRACE_ROWS // 2
@@ -308,13 +311,15 @@ class Report:
         if not metrics:
             return None
 
-        def panel(ms: list[str], ylabel: str, log_ratio: float, colors: dict[str, str] | None = None) -> plots.Panel | None:
+        def panel(ms: list[str], ylabel: str, log_ratio: float) -> plots.Panel | None:
             lines, bad, ys = [], [], []
-            for i, m in enumerate(ms):
+            taken = {plots.METRIC_COLOR[m] for m in ms if m in plots.METRIC_COLOR}
+            free = iter([c for c in plots.CYCLE if c not in taken] * 4)
+            for m in ms:
                 s = rs.series(run, m)
                 if s is None or len(s) == 0:
                     continue
-                color = (colors or {}).get(m) or plots.METRIC_COLOR.get(m) or plots.CYCLE[i % len(plots.CYCLE)]
+                color = plots.METRIC_COLOR.get(m) or next(free)
                 few = len(s) <= 60
                 line, nonfinite = plots.prepare_line(m, s.step, s.value, color, marker="o" if few else None)
                 if line is not None:
@@ -352,16 +357,19 @@ class Report:
             panels.append(p)
         if lr_ms:
             p = panel(lr_ms, "learning rate", plots.LOG_LR_RATIO)
-            if p is not None:
+            if p is not None and sum(len(line.x) for line in p.lines) >= 2:
                 p.show_findings = bool(not panels)
                 for line in p.lines:
-                    line.style = "-"
                     line.marker = None
+                    # The overall LR often equals one group's: dashed, so both stay visible.
+                    line.style = "--" if line.label == "lr" and len(p.lines) > 1 else "-"
+                p.height = 0.62
                 panels.append(p)
         if ratio_ms:
             p = panel(ratio_ms, "update/weight", 10.0)
             if p is not None:
                 p.show_findings = False
+                p.height = 0.75
                 panels.append(p)
         if not panels:
             return None
@@ -376,15 +384,22 @@ class Report:
             spans.append((float(f.start_step), float(end), f.code, f.severity))
         changes = [float(c.step) for c in self.analysis.lr_changes.get(run, [])]
 
-        parts = [f"{', '.join(l.label for l in panels[0].lines) or ylabel} over steps"]
-        if len(panels) > 1:
-            parts.append("with " + " and ".join(p.ylabel for p in panels[1:]) + " below")
+        first = ", ".join(line.label for line in panels[0].lines) or ylabel
+        parts = [f"{first} over steps" + (" (log scale)" if panels[0].log_y else "")]
+        caption = [parts[0][0].upper() + parts[0][1:]]
+        for p in panels[1:]:
+            text = ", ".join(line.label for line in p.lines) + " below" + (" (log scale)" if p.log_y else "")
+            parts.append(text)
+            caption.append(text)
         if changes:
             parts.append(f"{len(changes)} LR change(s) marked by dotted lines")
+            caption.append(f"dotted lines: the {len(changes)} step(s) where the LR changed")
         if spans:
-            parts.append("findings shaded: " + ", ".join(f"{c} ({s})" for _, _, c, s in spans[:8]))
+            parts.append("findings shaded: " + ", ".join(f"{c} ({s}, steps {a:.0f} to {b:.0f})" for a, b, c, s in spans[:8]))
+            caption.append("bars at the top: where each finding applies, labelled with its code")
         if any(p.nonfinite_x is not None and len(p.nonfinite_x) for p in panels):
             parts.append("NaN/Inf values marked by x at the top")
+            caption.append("red × at the top: NaN/Inf values")
         title = f"Run {run}: " + "; ".join(parts)
         return plots.RunFigure(
             key=f"run\x00{run}",
@@ -393,6 +408,7 @@ class Report:
             spans=spans,
             changes=changes,
             panel_height=1.45 if compact else 1.9,
+            caption="; ".join(caption) + ".",
         )
 
     def _lrfind_job(self, run: str, lf) -> tuple | None:

@@ -121,6 +121,7 @@ class Panel:
     ylabel: str
     lines: list[Line]
     log_y: bool = False
+    height: float = 1.0  #: relative to RunFigure.panel_height
     nonfinite_x: np.ndarray | None = None  #: steps where a drawn metric was NaN/Inf
     show_findings: bool = True
 
@@ -136,6 +137,7 @@ class RunFigure:
     changes: list[float] = field(default_factory=list)  #: steps where the LR changed
     width: float = 7.4
     panel_height: float = 1.9
+    caption: str = ""  #: for the page, under the figure
 
 
 # --- downsampling ----------------------------------------------------------------------------
@@ -314,7 +316,7 @@ def render_run_svg(spec: RunFigure) -> str:
 
     with matplotlib.rc_context(BASE_RC):
         fig = _new_figure(spec.width, 1.0)
-        axes = _axes_grid(fig, spec.width, [spec.panel_height] * len(spec.panels))
+        axes = _axes_grid(fig, spec.width, [spec.panel_height * p.height for p in spec.panels], top=0.3, gap=0.38)
         changes = list(spec.changes)
         if len(changes) > MAX_CHANGE_MARKERS:
             idx = np.linspace(0, len(changes) - 1, MAX_CHANGE_MARKERS).round().astype(int)
@@ -344,11 +346,13 @@ def render_run_svg(spec: RunFigure) -> str:
             if changes:
                 ax.vlines(changes, 0, 1, transform=top, colors="#777777", linestyles=(0, (2, 2)), lw=0.7, zorder=1)
             first = i == 0
+            has_bad = panel.nonfinite_x is not None and len(panel.nonfinite_x) > 0
+            lane_top = 0.93 if has_bad else 1.0  # NaN/Inf marks keep the top edge
             if spans and panel.show_findings:
                 if first and panel.lines:
                     # Room above the data for the finding lanes.
                     lo, hi = ax.get_ylim()
-                    frac = LANE * lanes + 0.03
+                    frac = LANE * lanes + 0.03 + (1 - lane_top)
                     if panel.log_y:
                         ax.set_ylim(lo, hi * (hi / lo) ** (frac / (1 - frac)))
                     else:
@@ -360,18 +364,17 @@ def render_run_svg(spec: RunFigure) -> str:
                     else:
                         ax.axvline(start, color=color, lw=1.2, alpha=0.8, zorder=1)
                     if first:
-                        y0 = 1 - LANE * (k % MAX_LANES + 1)
+                        y0 = lane_top - LANE * (k % MAX_LANES + 1)
                         ax.axvspan(start, end, ymin=y0 + 0.008, ymax=y0 + LANE - 0.008, color=color, alpha=0.75, lw=0.8 if end <= start else 0, ec=color, zorder=2)
                         ax.text(start, y0 + LANE / 2, " " + code, transform=top, fontsize=6.5, va="center", ha="left", color="#222222", zorder=3, clip_on=True)
-            has_bad = panel.nonfinite_x is not None and len(panel.nonfinite_x) > 0
             if has_bad:
                 xs = np.unique(panel.nonfinite_x)
                 if len(xs) > 200:
                     xs = xs[np.linspace(0, len(xs) - 1, 200).round().astype(int)]
                 ax.plot(xs, np.full(len(xs), 0.985), "x", transform=top, color=NONFINITE_COLOR, ms=5, mew=1.3, label="NaN/Inf", clip_on=False, zorder=4)
             if len(panel.lines) > 1 or has_bad:  # a single line is named by the y label
-                below = LANE * lanes if first and panel.show_findings else 0.0
-                ax.legend(loc="upper right", bbox_to_anchor=(1.0, 1.0 - below), ncols=min(4, len(panel.lines) + 1), borderaxespad=0.2)
+                # Above the panel, in one row: never over the data or the finding lanes.
+                ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(panel.lines) + has_bad, borderaxespad=0.1, handlelength=1.6, columnspacing=1.2)
         axes[-1].xaxis.set_major_locator(MaxNLocator(nbins="auto", integer=True))
         axes[-1].xaxis.set_major_formatter(FuncFormatter(_step_label))
         axes[-1].set_xlabel("step")

@@ -1,0 +1,148 @@
+"""A Markdown summary for ``$GITHUB_STEP_SUMMARY`` and merge-request comments.
+
+Compact: a table of runs (worst severity and codes), the counts, the top
+findings (errors first, then warnings) with message and advice, each sweep's
+best LR range and the files that could not be read. Names from users' files
+are escaped so a ``|`` or a backtick cannot break the table, and HTML in them
+stays text. GitHub refuses a step summary over 1 MiB, so the text is kept
+under :data:`MAX_BYTES` and says what it left out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..analyze.analysis import SEVERITIES, Analysis, Finding, severity_rank
+
+__all__ = ["MAX_BYTES", "md_code", "md_escape", "to_markdown"]
+
+#: GitHub's limit for one step summary is 1 MiB; leave room for other steps' output.
+MAX_BYTES = 1_000_000
+#: Findings shown in full (the HTML report and the JSON have all of them).
+TOP_FINDINGS = 20
+
+ICON = {"error": "🔴", "warning": "🟡", "info": "🔵", None: "🟢"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def md_escape(text: object) -> str:
+    """Plain text safe inside a Markdown table cell: no table breaks, no HTML, no emphasis."""
+    s = _CONTROL.sub("", str(text)).replace("\r", " ").replace("\n", " ")
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def md_code(text: object) -> str:
+    """A code span when the text is a plain identifier or path, else escaped text (a backtick cannot be escaped inside one)."""
+    s = str(text)
+    return f"`{s}`" if re.fullmatch(r"[\w./:=+, -]+", s) else md_escape(s)
+
+
+def _lr(v: float | None) -> str:
+    return "—" if v is None else f"{v:.3g}"
+
+
+def _steps(f: Finding) -> str:
+    if f.start_step is None:
+        return ""
+    if f.end_step is None or f.end_step == f.start_step:
+        return f" (step {f.start_step})"
+    return f" (steps {f.start_step}–{f.end_step})"
+
+
+class _Budget:
+    """Collects lines until the byte budget is spent, then records what was dropped."""
+
+    def __init__(self, limit: int):
+        self.lines: list[str] = []
+        self.size = 0
+        self.limit = limit
+
+    def add(self, line: str) -> bool:
+        n = len(line.encode("utf-8")) + 1
+        if self.size + n > self.limit:
+            return False
+        self.lines.append(line)
+        self.size += n
+        return True
+
+
+def to_markdown(analysis: Analysis, max_bytes: int = MAX_BYTES, title: str | None = None) -> str:
+    a = analysis
+    # The closing notes need room whatever happens before them.
+    out = _Budget(max_bytes - 2_000)
+    counts = a.counts()
+    names = a.runs
+    healthy = sum(1 for n in names if a.is_healthy(n))
+    out.add(f"## {md_escape(title) if title else 'lrreport: learning-rate diagnosis'}")
+    out.add("")
+    out.add(
+        f"**{len(names)} runs** · {ICON['error']} {counts['error']} errors · {ICON['warning']} {counts['warning']} warnings · "
+        f"{ICON['info']} {counts['info']} info · {healthy} healthy"
+        + (f" · {len(a.runset.errors)} unreadable files" if a.runset.errors else "")
+    )
+    out.add("")
+    omitted: list[str] = []
+
+    if a.sweeps:
+        out.add("### Sweeps")
+        out.add("")
+        for sw in a.sweeps:
+            rng = f", good range {_lr(sw.good_lr_range[0])}–{_lr(sw.good_lr_range[1])}" if sw.good_lr_range else ""
+            out.add(f"- **{md_escape(sw.name)}**: best LR **{_lr(sw.best_lr)}**{rng} (on {md_code(sw.metric)}, {len(sw.runs)} runs)")
+        out.add("")
+
+    # Top findings first: they are what a reviewer reads.
+    top = sorted(
+        (f for f in a.findings if severity_rank(f.severity) >= severity_rank("warning")),
+        key=lambda f: (-severity_rank(f.severity), -f.confidence, f.run, f.code),
+    )
+    if top:
+        out.add("### Top findings")
+        out.add("")
+        shown = 0
+        for f in top[:TOP_FINDINGS]:
+            block = [
+                f"- {ICON[f.severity]} **{f.severity}** {md_code(f.code)} in **{md_escape(f.run)}**{_steps(f)}: {md_escape(f.message)}",
+                f"  - Advice: {md_escape(f.advice)}",
+            ]
+            if not all(out.add(line) for line in block):
+                break
+            shown += 1
+        if shown < len(top):
+            omitted.append(f"{len(top) - shown} more warnings/errors")
+        out.add("")
+
+    out.add("### Runs")
+    out.add("")
+    out.add("| run | worst | codes |")
+    out.add("|---|---|---|")
+    order = sorted(names, key=lambda n: (-severity_rank(a.worst_severity(n)), n))
+    for i, name in enumerate(order):
+        fs = a.run_findings(name)
+        worst = a.worst_severity(name)
+        codes = ", ".join(md_code(c) for c in sorted({f.code for f in fs}))
+        if not out.add(f"| {md_escape(name)} | {ICON[worst]} {worst or 'ok'} | {codes} |"):
+            omitted.append(f"{len(order) - i} runs in the table")
+            break
+    out.add("")
+
+    if a.runset.errors:
+        out.add("### Files that could not be read")
+        out.add("")
+        for i, e in enumerate(a.runset.errors):
+            if not out.add(f"- {md_code(e.path)}: {md_escape(e.error)}"):
+                omitted.append(f"{len(a.runset.errors) - i} unreadable files")
+                break
+        out.add("")
+
+    lines = out.lines
+    if omitted:
+        lines.append(
+            f"_Truncated to stay under GitHub's step-summary limit: {md_escape('; '.join(omitted))} left out. "
+            "The HTML report and `--json` have everything._"
+        )
+        lines.append("")
+    lines.append(f"<sub>lrreport {md_escape(a.version)} · severities: {', '.join(reversed(SEVERITIES))}</sub>")
+    return "\n".join(lines) + "\n"
