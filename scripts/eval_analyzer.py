@@ -226,13 +226,26 @@ def advice_rate(suggestions: dict[str, dict[str, float]], labels: dict, families
     return (ok / n if n else None), n
 
 
+def relabel(labels: dict[str, dict], runs: list[str]) -> dict[str, dict]:
+    """Labels are keyed by the folder a run was written to; the run lrreport finds may sit
+    below it (lightning_logs/version_0, mlruns/<exp>/<id>). Key them by run name."""
+    out = {}
+    for run in runs:
+        key = run
+        while key and key not in labels:
+            key = key.rsplit("/", 1)[0] if "/" in key else ""
+        if key:
+            out[run] = labels[key]
+    return out
+
+
 def evaluate_corpus(corpus: Path, labels_doc: dict) -> dict:
-    labels = labels_doc["runs"]
     families = labels_doc.get("families", {})
     t0 = time.perf_counter()
     rs = lrreport.load(corpus)
     load_s = time.perf_counter() - t0
-    missing = [r for r in labels if r not in rs.runs]
+    labels = relabel(labels_doc["runs"], list(rs.runs))
+    missing = [r for r in labels_doc["runs"] if not any(k == r or k.startswith(r + "/") for k in rs.runs)]
     if missing:
         print(f"warning: {len(missing)} labelled runs not found as runs, e.g. {missing[:3]}", file=sys.stderr)
     out = {"runs": len(rs.runs), "errors": len(rs.errors), "load_seconds": round(load_s, 2)}
@@ -319,10 +332,10 @@ def main(argv=None) -> int:
         print(f"corpus: {r['runs']} runs ({r['errors']} unreadable), load {r['load_seconds']} s, "
               f"analyze {r['analyze_seconds_whole']} s (whole) / {r['analyze_seconds_alone']} s (alone)")
         counts = defaultdict(int)
-        for lab in doc["runs"].values():
+        for lab in relabel(doc["runs"], list(lrreport.load(args.corpus).runs)).values():
             for c, t in truth(lab).items():
                 counts[c] += bool(t)
-        counts["healthy"] = sum(is_healthy(lab) for lab in doc["runs"].values())
+        counts["healthy"] = sum(is_healthy(lab) for lab in relabel(doc["runs"], list(lrreport.load(args.corpus).runs)).values())
         print("positives:", dict(counts))
         rows = {"lrreport (whole)": r["whole"], "lrreport (alone)": r["alone"], **r["baselines"]}
         print_table("recall R / precision P per category (corpus)", rows)

@@ -143,6 +143,7 @@ class RunContext:
     sweep_best_lr: float | None = None
     sweep_good_range: tuple[float, float] | None = None
     sweep_evidence: dict[str, Any] = field(default_factory=dict)
+    epochs: Any = None  #: trace.EpochView: the run one epoch at a time
 
     @property
     def loss(self) -> Curve | None:
@@ -191,7 +192,10 @@ def build_context(runset: RunSet, run: str, config: Config) -> RunContext:
     lr = runset.series(run, "lr")
     if lr is None and groups:
         lr = groups[sorted(groups)[0]]
+    from .trace import epoch_view
+
     return RunContext(
+        epochs=epoch_view(runset, run),
         run=run,
         info=info,
         config=config,

@@ -42,8 +42,19 @@ VOLATILE = re.compile(
 )
 
 
+#: Folders a framework adds below the run's own folder: lightning_logs/version_0,
+#: mlruns/<experiment>/<run id>, a timestamped sub-run.
+LAYOUT_SUFFIX = re.compile(r"(/lightning_logs/version_\d+|/version_\d+|/mlruns/[^/]+/[^/]+|/\d{9,11}(\.\d+)?)$")
+
+
+def sweep_folder(run: str) -> str:
+    """The folder that holds a run's sweep: the parent of the run's own folder."""
+    own = LAYOUT_SUFFIX.sub("", "/" + run).lstrip("/")
+    return str(PurePosixPath(own).parent) if own else "."
+
+
 def sweep_key(ctx: RunContext) -> tuple[str, tuple[tuple[str, str], ...]]:
-    parent = str(PurePosixPath(ctx.run).parent)
+    parent = sweep_folder(ctx.run)
     settings = tuple(
         sorted((k, str(v)) for k, v in ctx.info.hparams.items() if not VOLATILE.search(k) and not k.startswith("_"))
     )

@@ -12,6 +12,7 @@ segments. Long runs are folded to at most ``MAX_ROWS`` rows.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -19,7 +20,7 @@ import polars as pl
 from ..runs import RunSet, Series
 from .analysis import Finding, LRChange
 
-__all__ = ["build_trace"]
+__all__ = ["EpochView", "build_trace", "epoch_view"]
 
 MAX_ROWS = 200
 SPIKE_JUMP = 2.0
@@ -70,6 +71,28 @@ def _per_epoch(series: Series | None, ends: np.ndarray, how: str) -> np.ndarray:
             else:
                 out[i] = float(vals[-1])
     return out
+
+
+@dataclass(frozen=True)
+class EpochView:
+    """A run seen one epoch at a time: the mean training loss of each epoch and the
+    validation loss at its end. Averaging within an epoch removes minibatch noise, so
+    step-level and epoch-level logs are judged on the same footing."""
+
+    step: np.ndarray  #: last step of each epoch
+    train: np.ndarray  #: mean training loss of the epoch (NaN if absent or non-finite)
+    val: np.ndarray  #: validation loss at the epoch's end (NaN if absent)
+    how: str  #: how epochs were found: epoch | evaluation | segment | none
+
+
+def epoch_view(runset: RunSet, run: str) -> EpochView:
+    labels, ends, how = _boundaries(runset, run)
+    return EpochView(
+        step=ends,
+        train=_per_epoch(runset.series(run, "train_loss"), ends, "mean"),
+        val=_per_epoch(runset.series(run, "val_loss"), ends, "last"),
+        how=how,
+    )
 
 
 def build_trace(runset: RunSet, run: str, findings: list[Finding], changes: list[LRChange]) -> pl.DataFrame:

@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "FORMATS",
+    "MissingTorch",
     "TORCH_HINT",
     "TrainConfig",
     "RunResult",

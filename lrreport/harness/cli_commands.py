@@ -138,7 +138,7 @@ def train_command(**kw):
 @click.option("--stop-factor", type=float, default=4.0, show_default=True,
               help="Stop once the smoothed loss exceeds this multiple of its minimum.")
 @click.option("--rule", type=click.Choice(["valley", "minimum", "steepest"]), default=None,
-              help="How to read the suggestion off the curve (default: valley).")
+              help="How to read the suggestion off the curve (default: minimum, i.e. minimum/10).")
 def lr_find_command(**kw):
     """LR range test: sweep the LR up exponentially in one short run and suggest one."""
     _need_torch("lr-find")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -283,7 +283,7 @@ def train(config: TrainConfig | None = None, logdir: str | Path | None = None, *
         ev["val_loss"] = val["loss"]
         if "accuracy" in val:
             ev["val_accuracy"] = val["accuracy"]
-        ev["val_seconds"] = t_val
+        ev["val_seconds"] = FIXED_CLOCK_STEP if config.fixed_clock else t_val
         row = EpochRow(epoch, step - 1, clock.now(step), ev)
         record.epochs.append(row)
         if on_epoch is not None:
@@ -319,7 +319,3 @@ class _Clock:
 
     def now(self, step: int) -> float:
         return FIXED_CLOCK_START + step * FIXED_CLOCK_STEP if self.fixed else time.time()
-
-
-def config_as_dict(config: TrainConfig) -> dict[str, Any]:
-    return asdict(config)

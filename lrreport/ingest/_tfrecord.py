@@ -575,10 +575,10 @@ def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_of
                     elif f3 == 2 and w3 == 5:
                         if r + 4 > v1:
                             r = -1
-                            break
-                        sval = _f32(_u32(buf, r))
-                        kind = 1
-                        r += 4
+                        else:
+                            sval = _f32(_u32(buf, r))
+                            kind = 1
+                            r += 4
                     elif f3 == 8 and w3 == 2:
                         x0, x1 = _len_field(buf, r, v1)
                         kind = 2
@@ -587,6 +587,8 @@ def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_of
                         if 3 <= f3 <= 6:
                             kind = 0  # old-style histogram, image, histo, audio
                         r = _skip_field(buf, r, v1, w3)
+                    if r < 0:
+                        break
                 if r < 0:
                     ok = False
                     break

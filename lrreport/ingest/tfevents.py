@@ -24,6 +24,9 @@ Restarts follow TensorBoard's "later data wins" (``EventAccumulator._Purge``):
 when a tag's step goes backwards (a resume from a checkpoint) its earlier
 points with step >= the new step are dropped; a SessionLog START at step s
 drops every tag's points with step >= s. Applied across a run's files in order.
+(EventAccumulator itself applies the backwards-step rule only to
+``brain.Event:1`` files and keeps both copies in today's files; a learning-rate
+diagnosis wants one curve, so here it applies to every file, per tag.)
 
 Speed: the framing, CRC-32C and protobuf wire format are walked by a numba
 kernel (:mod:`lrreport.ingest._tfrecord`) over the file's bytes; Python only
@@ -140,7 +143,7 @@ def read_event_file(path: Path) -> EventFile:
     if n_records == 0:
         reason = "not a TensorBoard event file: no valid record found"
         if truncated:
-            reason = "no complete record: the file ends inside its first record"
+            reason = "not a TensorBoard event file: no complete record (the file ends inside its first one)"
         raise LogReadError(path, reason)
     n_malformed = int(stats[STAT_MALFORMED])
     if n_malformed == n_records:

@@ -11,6 +11,7 @@ recomputes a finding. Series are downsampled for drawing only (see ``plots``).
 
 from __future__ import annotations
 
+import functools
 import html as _html
 import math
 import multiprocessing
@@ -56,8 +57,14 @@ def template_dirs() -> list[Path]:
 
 
 def _environment() -> Environment:
+    return _cached_environment(tuple(str(d) for d in template_dirs()))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_environment(dirs: tuple[str, ...]) -> Environment:
+    # Cached per lookup path: compiling the templates costs more than rendering a small report.
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs()]),
+        loader=ChoiceLoader([FileSystemLoader(d) for d in dirs]),
         autoescape=select_autoescape(enabled_extensions=("html", "j2", "htm", "xml"), default_for_string=True, default=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -310,6 +317,7 @@ class Report:
         metrics = rs.metrics(run)
         if not metrics:
             return None
+        points = plots.MAX_POINTS // 2 if compact else plots.MAX_POINTS
 
         def panel(ms: list[str], ylabel: str, log_ratio: float) -> plots.Panel | None:
             lines, bad, ys = [], [], []
@@ -321,7 +329,7 @@ class Report:
                     continue
                 color = plots.METRIC_COLOR.get(m) or next(free)
                 few = len(s) <= 60
-                line, nonfinite = plots.prepare_line(m, s.step, s.value, color, marker="o" if few else None)
+                line, nonfinite = plots.prepare_line(m, s.step, s.value, color, max_points=points, marker="o" if few else None)
                 if line is not None:
                     lines.append(line)
                     ys.append(line.y)

@@ -170,13 +170,13 @@ def drop_flat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
-def prepare_line(label, x, y, color, **kw) -> tuple[Line | None, np.ndarray]:
+def prepare_line(label, x, y, color, max_points: int = MAX_POINTS, **kw) -> tuple[Line | None, np.ndarray]:
     """A drawable line (finite points, downsampled) and the x of its NaN/Inf points."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     finite = np.isfinite(y)
     bad = x[~finite]
-    xs, ys = drop_flat(*downsample_minmax(x[finite], y[finite]))
+    xs, ys = drop_flat(*downsample_minmax(x[finite], y[finite], max_points))
     line = Line(label, xs, ys, color, **kw) if len(xs) else None
     return line, bad
 

@@ -3,8 +3,10 @@
 With differential learning rates, what matters is each group's
 update-to-weight ratio ||lr * update|| / ||weights|| (about 1e-3 per step is
 the classic healthy value, after Karpathy's rule of thumb). A group whose
-median ratio is ``group_ratio_factor`` below the median of the other groups is
-effectively frozen; one that far above is blowing up. Without update ratios,
+median ratio is ``group_ratio_factor`` below the others' is out of line; so is
+one ``NEAR_FACTOR`` below them and under ``FROZEN`` per step (its weights
+barely move: effectively frozen), or ``NEAR_FACTOR`` above them and over
+``BLOWING_UP`` per step. Without update ratios,
 the groups' LRs themselves are compared, with a 10x wider tolerance (different
 LRs per group are usually intended, e.g. 10x for a new head). The suggested
 LR for the odd group moves its ratio to the others' (ratios scale about
@@ -23,6 +25,10 @@ from ._common import fmt, round_lr
 
 #: Without update ratios, LRs must differ by this many times group_ratio_factor.
 LR_ONLY_WIDER = 10.0
+#: Update-to-weight ratio per step under which a group is frozen, and over which it is blowing up.
+FROZEN, BLOWING_UP = 1e-4, 1e-1
+#: With an absolute sign of trouble (FROZEN / BLOWING_UP), this factor against the others suffices.
+NEAR_FACTOR = 10.0
 
 
 def _median(a: np.ndarray) -> float:
@@ -52,7 +58,8 @@ def detect(ctx: RunContext) -> list[Finding]:
         else:
             factor = ref / r if r < ref else r / ref
             kind = "frozen" if r < ref else "blowing up"
-        if factor < limit:
+        absolute = use_ratio and factor >= NEAR_FACTOR and (r < FROZEN if kind == "frozen" else r > BLOWING_UP)
+        if factor < limit and not absolute:
             continue
         glr = lrs.get(g)
         sugg = None

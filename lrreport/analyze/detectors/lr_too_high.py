@@ -8,13 +8,19 @@ Three kinds of evidence, each enough on its own:
   rarely gives NaN; the loss goes 2.3 -> 25 -> 163 and the net then sits at
   chance, so its final loss looks like a too-low run's; the early peak tells
   them apart.
+* **A first epoch that blew up.** The mean training loss of the first epoch
+  is ``FIRST_EPOCH_BLOWUP`` times the loss at that epoch's end (validation
+  loss, else the next epoch's mean): the loss exploded early and came back
+  down. Measured on the harness corpus: too-high runs 16x to 1e20x, healthy
+  ones at most 6x (fast learners reach 2-6x).
 * **Spikes.** Points far above the rolling median of the points before them
-  (``spike_ratio``, Hampel-style) and large against the loss scale, repeated
-  after the first few percent of training (early ones are ``warmup_needed``).
-* **Rebounds / oscillation.** The smoothed training loss climbs back well above
-  its best so far while the LR did not rise (``oscillation_amplitude``); or the
-  validation loss zig-zags: its total variation many times its net change
-  (AUTOTRAINER's oscillation rule, made robust by smoothing and amplitude).
+  (``spike_ratio``, Hampel-style), large against the loss scale, and repeated
+  (``MIN_SPIKES``) after the first few percent of training (early ones are
+  ``warmup_needed``). A single spike of a healthy run is not enough.
+* **Rebounds.** The per-epoch mean training loss climbs back ``REBOUND`` above
+  its best so far, by more than ``NOISE_MULT`` times its usual epoch-to-epoch
+  change, while the LR did not rise (AUTOTRAINER's oscillation rule, judged on
+  epoch means so that minibatch noise does not count).
 
 The suggested LR is a third of the LR in force (a tenth for a dead network).
 """
@@ -30,14 +36,17 @@ from ._common import fmt, round_lr
 
 #: Spikes must also be large against the loss scale: a third of the starting loss.
 SPIKE_MIN_HEIGHT = 0.33
-#: Spikes counted this many times (after the warmup window) make the run spiky.
-MIN_SPIKES = 3
-#: A single spike this many times its baseline is enough.
-HUGE_SPIKE = 10.0
-#: Validation total variation over net change above this is a zig-zag.
-VAL_ZIGZAG = 4.0
-#: Points needed before oscillation/zig-zag rules apply.
-MIN_POINTS = 8
+#: Spikes counted this many times (after the warmup window) make the run spiky;
+#: healthy runs at the top of their good LR range show up to 4 (harness corpus).
+MIN_SPIKES = 5
+#: First-epoch mean over the loss at its end, beyond which the first epoch blew up.
+FIRST_EPOCH_BLOWUP = 10.0
+#: An epoch mean this far (relative) above the best epoch so far is a rebound ...
+REBOUND = 0.5
+#: ... when it also exceeds this many times the median epoch-to-epoch change.
+NOISE_MULT = 4.0
+#: Epochs needed before the rebound rule applies.
+MIN_EPOCHS = 6
 
 
 def _lr_rose(ctx: RunContext, s0: int, s1: int) -> bool:
@@ -95,7 +104,7 @@ def spike_evidence(ctx: RunContext, curve: Curve) -> dict | None:
     if not len(idx):
         return None
     ratios = v[idx] / base[idx]
-    if len(idx) < MIN_SPIKES and float(np.max(ratios)) < HUGE_SPIKE:
+    if len(idx) < MIN_SPIKES:
         return None
     return {
         "spikes": int(len(idx)),
@@ -106,45 +115,52 @@ def spike_evidence(ctx: RunContext, curve: Curve) -> dict | None:
     }
 
 
-def rebound_evidence(ctx: RunContext, curve: Curve) -> dict | None:
-    cfg = ctx.config
-    s = curve.smooth
-    n = len(s)
-    if n < MIN_POINTS or np.min(curve.fvalue) < 0:
+def first_epoch_blowup(ctx: RunContext) -> dict | None:
+    ep = ctx.epochs
+    if ep is None or len(ep.train) < 2:
         return None
-    cummin = np.minimum.accumulate(s)
-    scale = max(curve.start - float(np.min(s)), 1e-12)
-    # A rebound: how far the smoothed loss climbs back above its best so far,
-    # against the ground the run had covered from its start.
-    reb = (s - cummin) / max(curve.start, 1e-12)
-    i = int(np.argmax(reb))
-    if reb[i] < cfg.oscillation_amplitude:
+    t0 = float(ep.train[0])
+    ref = float(ep.val[0]) if np.isfinite(ep.val[0]) else float(ep.train[1])
+    if not (np.isfinite(t0) and np.isfinite(ref)) or t0 <= 0 or ref <= 0:
         return None
-    j = int(np.argmax(s[: i + 1] == cummin[i]))  # where the best-so-far was set
-    if _lr_rose(ctx, int(curve.fstep[j]), int(curve.fstep[i])):
+    ratio = t0 / ref
+    if ratio < FIRST_EPOCH_BLOWUP:
         return None
     return {
-        "rebound_from_step": int(curve.fstep[j]),
-        "rebound_to_step": int(curve.fstep[i]),
-        "rebound_over_start": float(reb[i]),
-        "rebound_over_progress": float((s[i] - cummin[i]) / scale),
-        "oscillation_amplitude": cfg.oscillation_amplitude,
+        "first_epoch_mean_loss": t0,
+        "loss_at_first_epoch_end": ref,
+        "first_epoch_blowup": ratio,
+        "first_epoch_end_step": int(ep.step[0]),
+        "compared_with": "val_loss" if np.isfinite(ep.val[0]) else "second epoch mean",
     }
 
 
-def zigzag_evidence(ctx: RunContext, curve: Curve) -> dict | None:
-    v = curve.fvalue
-    if len(v) < MIN_POINTS or np.min(v) < 0:
+def rebound_evidence(ctx: RunContext) -> dict | None:
+    ep = ctx.epochs
+    if ep is None:
         return None
-    m = signals.rolling_median(v, 3) if len(v) > 40 else v
-    tv = float(np.sum(np.abs(np.diff(m))))
-    net = abs(float(m[0] - np.min(m))) + abs(float(m[-1] - np.min(m)))
-    rate = signals.sign_change_rate(m)
-    if net <= 0 or tv / net < VAL_ZIGZAG or rate < ctx.config.oscillation_sign_rate:
+    ok = np.isfinite(ep.train)
+    t, st = ep.train[ok], ep.step[ok]
+    if len(t) < MIN_EPOCHS or np.min(t) <= 0:
         return None
-    if tv / max(float(np.median(m)), 1e-12) < 0.5:
-        return None  # wiggles too small to matter
-    return {"val_total_variation_over_net_change": tv / net, "val_sign_change_rate": rate}
+    noise = float(np.median(np.abs(np.diff(t))))
+    best = np.minimum.accumulate(t)
+    rise = t[2:] - best[1:-1]
+    rel = rise / best[1:-1]
+    hit = np.flatnonzero((rel >= REBOUND) & (rise > NOISE_MULT * noise))
+    for k in hit:
+        i = k + 2
+        j = int(np.argmax(t[: i] == best[i - 1]))
+        if not _lr_rose(ctx, int(st[j]), int(st[i])):
+            return {
+                "rebound_from_step": int(st[j]),
+                "rebound_to_step": int(st[i]),
+                "epoch_loss_best_so_far": float(best[i - 1]),
+                "epoch_loss_rebound": float(t[i]),
+                "rebound_over_best": float(rel[k]),
+                "median_epoch_change": noise,
+            }
+    return None
 
 
 def detect(ctx: RunContext) -> list[Finding]:
@@ -178,31 +194,36 @@ def detect(ctx: RunContext) -> list[Finding]:
         ]
     parts: dict = {}
     ranges: list[int] = []
+    fb = first_epoch_blowup(ctx)
+    if fb:
+        parts.update(fb)
+        ranges += [curve.first_step, fb["first_epoch_end_step"]]
     sp = spike_evidence(ctx, curve)
     if sp:
         parts.update(sp)
         ranges += [sp["first_spike_step"], sp["last_spike_step"]]
-    rb = rebound_evidence(ctx, curve)
+    rb = rebound_evidence(ctx)
     if rb:
         parts.update(rb)
         ranges += [rb["rebound_from_step"], rb["rebound_to_step"]]
-    if ctx.val is not None and ctx.val is not curve:
-        zz = zigzag_evidence(ctx, ctx.val)
-        if zz:
-            parts.update(zz)
-            ranges += [ctx.val.first_step, ctx.val.last_step]
     if not parts:
         return []
     start, end = min(ranges), max(ranges)
     lr = ctx.lr_at(start)
-    sugg = round_lr(lr / 3) if lr else None
+    # A blow-up calls for a bigger step down than jitter does.
+    sugg = round_lr(lr / (10 if fb else 3)) if lr else None
     what = []
+    if fb:
+        what.append(
+            f"the first epoch's mean loss was {fmt(fb['first_epoch_blowup'])}x the loss at its end (it blew up, then came down)"
+        )
     if sp:
         what.append(f"{sp['spikes']} loss spikes up to {fmt(sp['max_spike_ratio'])}x the running median")
     if rb:
-        what.append(f"the smoothed loss climbed back {fmt(100 * rb['rebound_over_start'])}% of its start above its best")
-    if "val_total_variation_over_net_change" in parts:
-        what.append("the validation loss zig-zags")
+        what.append(
+            f"the epoch-mean loss climbed back {fmt(100 * rb['rebound_over_best'])}% above its best "
+            f"(from step {rb['rebound_from_step']} to {rb['rebound_to_step']})"
+        )
     conf = min(0.9, 0.45 + 0.15 * len(what))
     return [
         Finding(
@@ -213,8 +234,9 @@ def detect(ctx: RunContext) -> list[Finding]:
             start_step=int(start),
             end_step=int(end),
             message=f"Training does not settle between steps {start} and {end}: " + "; ".join(what) + ".",
-            advice=(f"Lower the LR to about {fmt(sugg)} (a third of {fmt(lr)})" if sugg else "Lower the LR about 3x")
-            + " or decay it (cosine or StepLR); gradient clipping tames single spikes.",
+            advice=(f"Lower the LR to about {fmt(sugg)} (from {fmt(lr)})" if sugg else "Lower the LR about 3x")
+            + (", and warm it up over the first epoch" if fb else " or decay it (cosine or StepLR)")
+            + "; gradient clipping tames single spikes.",
             evidence={**parts, "lr": lr},
             confidence=conf,
             suggested_lr=sugg,

@@ -24,6 +24,8 @@ COLLAPSED = 0.1
 FAST_BEFORE = 0.2
 #: After the collapse, the loss improved by less than this share of its value there.
 STALL_AFTER = 0.1
+#: An LR that collapses within this share of the run is too early whatever the loss did.
+IMMEDIATE = 0.15
 
 
 def _at(steps: np.ndarray, values: np.ndarray, step: int) -> float:
@@ -55,14 +57,21 @@ def detect(ctx: RunContext) -> list[Finding]:
     s, st = curve.smooth, curve.fstep
     # The last point logged at the old LR, and a stretch (a third of the way there) before it.
     i_cut = int(np.searchsorted(st, cut_step, side="left")) - 1
-    if i_cut < 1:
+    if i_cut < 0:
         return []
-    i_pre = i_cut - max(1, i_cut // 3)
-    l0, l_pre, l_cut = float(s[0]), float(s[i_pre]), float(s[i_cut])
-    drop_so_far = l0 - l_cut
-    if drop_so_far <= 0 or l_cut <= 0:
-        return []
-    share_before = (l_pre - l_cut) / drop_so_far
+    if i_cut == 0:
+        # Cut after the first logged point: there is no trend to read before it, but an LR
+        # collapsed within the first IMMEDIATE of the run had no time to do its work.
+        if (low_step - first) / span > IMMEDIATE:
+            return []
+        share_before = 1.0
+    else:
+        i_pre = i_cut - max(1, i_cut // 3)
+        l0, l_pre, l_cut = float(s[0]), float(s[i_pre]), float(s[i_cut])
+        drop_so_far = l0 - l_cut
+        if drop_so_far <= 0 or l_cut <= 0:
+            return []
+        share_before = (l_pre - l_cut) / drop_so_far
     l_low = _at(st, s, low_step)
     l_end = float(s[-1])
     after = (l_low - l_end) / l_low if l_low > 0 else 0.0
