@@ -81,6 +81,10 @@ def fmt_num(v: Any) -> str:
         return "—"
     if isinstance(v, bool) or isinstance(v, str):
         return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(fmt_num(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {fmt_num(x)}" for k, x in v.items())
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     try:

@@ -68,6 +68,8 @@ NONFINITE_COLOR = "#CC3311"  # Tol "vibrant" red: darker than bright red, readab
 LOG_Y_RATIO = 50.0
 #: An LR series spanning more than this ratio (positive values only) gets a log axis.
 LOG_LR_RATIO = 20.0
+#: NaN/Inf points marked per panel (evenly spread over them).
+MAX_NONFINITE_MARKS = 40
 #: Beyond this many LR changes the markers would hide the curves; they are thinned out.
 MAX_CHANGE_MARKERS = 40
 
@@ -369,8 +371,8 @@ def render_run_svg(spec: RunFigure) -> str:
                         ax.text(start, y0 + LANE / 2, " " + code, transform=top, fontsize=6.5, va="center", ha="left", color="#222222", zorder=3, clip_on=True)
             if has_bad:
                 xs = np.unique(panel.nonfinite_x)
-                if len(xs) > 200:
-                    xs = xs[np.linspace(0, len(xs) - 1, 200).round().astype(int)]
+                if len(xs) > MAX_NONFINITE_MARKS:  # a dense row of x reads as a bar; a few say "here"
+                    xs = xs[np.linspace(0, len(xs) - 1, MAX_NONFINITE_MARKS).round().astype(int)]
                 ax.plot(xs, np.full(len(xs), 0.985), "x", transform=top, color=NONFINITE_COLOR, ms=5, mew=1.3, label="NaN/Inf", clip_on=False, zorder=4)
             if len(panel.lines) > 1 or has_bad:  # a single line is named by the y label
                 # Above the panel, in one row: never over the data or the finding lanes.

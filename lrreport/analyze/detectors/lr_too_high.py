@@ -13,14 +13,26 @@ Three kinds of evidence, each enough on its own:
   loss, else the next epoch's mean): the loss exploded early and came back
   down. Measured on the harness corpus: too-high runs 16x to 1e20x, healthy
   ones at most 6x (fast learners reach 2-6x).
+* **A loss no classifier starts from.** The run logs an accuracy (so the loss
+  is a classification loss, cross-entropy as a rule) and its epoch loss
+  reached ``CE_ABSURD`` nats: a cross-entropy starts near ln(classes) (2.3 for
+  10, 6.9 for 1000), so 25+ means the logits blew up.
+* **Dead at chance after a blow-up.** Accuracy times exp(loss) stays near 1
+  (``CHANCE_BAND``): the net predicts a flat distribution over
+  exp(loss) classes, at chance accuracy, for most of the run - after a first
+  epoch that averaged ``DEAD_FIRST_EPOCH`` times the loss it then sat at.
+  (A too-low run also starts at chance, but without the blow-up, and leaves it.)
 * **Spikes.** Points far above the rolling median of the points before them
   (``spike_ratio``, Hampel-style), large against the loss scale, and repeated
   (``MIN_SPIKES``) after the first few percent of training (early ones are
   ``warmup_needed``). A single spike of a healthy run is not enough.
 * **Rebounds.** The per-epoch mean training loss climbs back ``REBOUND`` above
   its best so far, by more than ``NOISE_MULT`` times its usual epoch-to-epoch
-  change, while the LR did not rise (AUTOTRAINER's oscillation rule, judged on
-  epoch means so that minibatch noise does not count).
+  change, while the LR did not rise, and stays up (the later epochs' median
+  remains ``REBOUND``/2 above that best) - with the validation loss, where
+  logged, rising with it. AUTOTRAINER's oscillation rule, judged on epoch
+  means so that minibatch noise does not count, and on lasting damage so
+  that a bump the optimizer recovers from does not either.
 
 The suggested LR is a third of the LR in force (a tenth for a dead network).
 """
@@ -41,6 +53,13 @@ SPIKE_MIN_HEIGHT = 0.33
 MIN_SPIKES = 5
 #: First-epoch mean over the loss at its end, beyond which the first epoch blew up.
 FIRST_EPOCH_BLOWUP = 10.0
+#: A classification loss this high (nats) is no starting point: the logits blew up.
+CE_ABSURD = 25.0
+#: accuracy * exp(loss) within this band of 1 means "at chance, predicting a flat distribution".
+CHANCE_BAND = 0.15
+#: Share of evaluations at chance, and the first-epoch blow-up (x the loss after) that
+#: together say "dead after blowing up".
+CHANCE_SHARE, DEAD_FIRST_EPOCH = 0.8, 3.0
 #: An epoch mean this far (relative) above the best epoch so far is a rebound ...
 REBOUND = 0.5
 #: ... when it also exceeds this many times the median epoch-to-epoch change.
@@ -135,6 +154,50 @@ def first_epoch_blowup(ctx: RunContext) -> dict | None:
     }
 
 
+def _accuracy(ctx: RunContext):
+    return ctx.val_acc if ctx.val_acc is not None and len(ctx.val_acc) else ctx.train_acc
+
+
+def absurd_ce(ctx: RunContext) -> dict | None:
+    if _accuracy(ctx) is None or ctx.epochs is None:
+        return None
+    ep = ctx.epochs
+    both = np.concatenate([ep.train, ep.val])
+    both = both[np.isfinite(both)]
+    if not len(both) or np.min(both) < 0 or np.max(both) < CE_ABSURD:
+        return None
+    worst = np.nanmax(np.where(np.isfinite(ep.train), ep.train, np.nan)) if np.isfinite(ep.train).any() else np.nan
+    i = int(np.nanargmax(np.where(np.isfinite(ep.train), ep.train, -np.inf))) if np.isfinite(ep.train).any() else 0
+    return {"max_epoch_loss": float(np.max(both)), "max_train_epoch_step": int(ep.step[i]), "ce_absurd": CE_ABSURD,
+            "max_train_epoch_loss": float(worst) if np.isfinite(worst) else None}
+
+
+def dead_at_chance(ctx: RunContext) -> dict | None:
+    acc, val, ep = ctx.val_acc, ctx.val, ctx.epochs
+    loss = val
+    if acc is None or loss is None or ep is None or len(acc) < 4 or len(ep.train) < 2:
+        loss, acc = ctx.train, ctx.train_acc
+        if acc is None or loss is None or ep is None or len(acc) < 4 or len(ep.train) < 2:
+            return None
+    # Pair each accuracy point with the loss logged at the same step.
+    idx = np.searchsorted(loss.step, acc.step)
+    ok = (idx < len(loss.step)) & np.isfinite(acc.value)
+    ok[ok] &= loss.step[idx[ok]] == acc.step[ok]
+    if ok.sum() < 4:
+        return None
+    a, l = acc.value[ok][1:], loss.value[idx[ok]][1:]
+    with np.errstate(all="ignore"):
+        prod = a * np.exp(np.minimum(l, 50))
+    at_chance = np.isfinite(prod) & (np.abs(prod - 1) <= CHANCE_BAND) & (a < 0.75)
+    share = float(at_chance.mean()) if len(at_chance) else 0.0
+    t0 = float(ep.train[0])
+    level = float(np.median(l))
+    if share < CHANCE_SHARE or not np.isfinite(t0) or level <= 0 or t0 / level < DEAD_FIRST_EPOCH:
+        return None
+    return {"share_at_chance": share, "chance_accuracy": float(np.median(a)), "classes_implied": float(np.exp(level)),
+            "first_epoch_mean_loss": t0, "loss_after": level}
+
+
 def rebound_evidence(ctx: RunContext) -> dict | None:
     ep = ctx.epochs
     if ep is None:
@@ -148,10 +211,16 @@ def rebound_evidence(ctx: RunContext) -> dict | None:
     rise = t[2:] - best[1:-1]
     rel = rise / best[1:-1]
     hit = np.flatnonzero((rel >= REBOUND) & (rise > NOISE_MULT * noise))
+    v = ep.val[ok]
     for k in hit:
         i = k + 2
         j = int(np.argmax(t[: i] == best[i - 1]))
-        if not _lr_rose(ctx, int(st[j]), int(st[i])):
+        lasting = float(np.median(t[i:])) >= best[i - 1] * (1 + REBOUND / 2)
+        vbest = np.nanmin(v[: i]) if np.isfinite(v[: i]).any() else np.nan
+        val_agrees = not np.isfinite(vbest) or not np.isfinite(v[i:]).any() or (
+            float(np.nanmax(v[i : i + 2])) >= vbest * (1 + REBOUND / 2)
+        )
+        if lasting and val_agrees and not _lr_rose(ctx, int(st[j]), int(st[i])):
             return {
                 "rebound_from_step": int(st[j]),
                 "rebound_to_step": int(st[i]),
@@ -198,6 +267,14 @@ def detect(ctx: RunContext) -> list[Finding]:
     if fb:
         parts.update(fb)
         ranges += [curve.first_step, fb["first_epoch_end_step"]]
+    ce = absurd_ce(ctx)
+    if ce:
+        parts.update(ce)
+        ranges += [curve.first_step, ce["max_train_epoch_step"]]
+    dc = dead_at_chance(ctx)
+    if dc:
+        parts.update(dc)
+        ranges += [curve.first_step, curve.last_step]
     sp = spike_evidence(ctx, curve)
     if sp:
         parts.update(sp)
@@ -211,8 +288,19 @@ def detect(ctx: RunContext) -> list[Finding]:
     start, end = min(ranges), max(ranges)
     lr = ctx.lr_at(start)
     # A blow-up calls for a bigger step down than jitter does.
-    sugg = round_lr(lr / (10 if fb else 3)) if lr else None
+    sugg = round_lr(lr / (10 if fb or ce or dc else 3)) if lr else None
     what = []
+    if ce:
+        what.append(
+            f"with accuracy logged (a classification loss), the loss reached {fmt(ce['max_epoch_loss'])} - "
+            f"far above where any cross-entropy starts"
+        )
+    if dc:
+        what.append(
+            f"after a first epoch averaging {fmt(dc['first_epoch_mean_loss'])}, the net sat at chance "
+            f"(accuracy {fmt(dc['chance_accuracy'])}, loss {fmt(dc['loss_after'])} = ln {fmt(dc['classes_implied'])}) "
+            f"for {fmt(100 * dc['share_at_chance'])}% of the evaluations"
+        )
     if fb:
         what.append(
             f"the first epoch's mean loss was {fmt(fb['first_epoch_blowup'])}x the loss at its end (it blew up, then came down)"

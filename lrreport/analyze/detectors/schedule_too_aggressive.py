@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import signals
 from ..analysis import Finding
 from ..context import RunContext
 from ._common import fmt
@@ -26,6 +27,8 @@ FAST_BEFORE = 0.2
 STALL_AFTER = 0.1
 #: An LR that collapses within this share of the run is too early whatever the loss did.
 IMMEDIATE = 0.15
+#: Or the loss improved after the collapse at under this fraction of its pace before it.
+STALL_RATE = 0.1
 
 
 def _at(steps: np.ndarray, values: np.ndarray, step: int) -> float:
@@ -59,7 +62,7 @@ def detect(ctx: RunContext) -> list[Finding]:
     i_cut = int(np.searchsorted(st, cut_step, side="left")) - 1
     if i_cut < 0:
         return []
-    if i_cut == 0:
+    if i_cut == 0 or (low_step - first) / span <= IMMEDIATE:
         # Cut after the first logged point: there is no trend to read before it, but an LR
         # collapsed within the first IMMEDIATE of the run had no time to do its work.
         if (low_step - first) / span > IMMEDIATE:
@@ -72,10 +75,18 @@ def detect(ctx: RunContext) -> list[Finding]:
         if drop_so_far <= 0 or l_cut <= 0:
             return []
         share_before = (l_pre - l_cut) / drop_so_far
-    l_low = _at(st, s, low_step)
-    l_end = float(s[-1])
-    after = (l_low - l_end) / l_low if l_low > 0 else 0.0
-    if share_before < FAST_BEFORE or after > STALL_AFTER:
+    # The stall is read on the validation loss when it was evaluated often enough
+    # (no minibatch noise), else on the smoothed training loss.
+    if ctx.val is not None and len(ctx.val.fvalue) >= 5:
+        ys, yv = ctx.val.fstep, signals.rolling_median(ctx.val.fvalue, 3)
+    else:
+        ys, yv = st, s
+    y0, y_low, y_end = float(yv[0]), _at(ys, yv, low_step), float(yv[-1])
+    after = (y_low - y_end) / y_low if y_low > 0 else 0.0
+    rate_before = (y0 - y_low) / max(1, low_step - int(ys[0]))
+    rate_after = (y_low - y_end) / max(1, last - low_step)
+    slowed = rate_before > 0 and rate_after < STALL_RATE * rate_before
+    if share_before < FAST_BEFORE or not (after <= STALL_AFTER or slowed):
         return []
     suggested = int(min(last, max(3 * (cut_step - first) + first, first + span // 2)))
     metric = "train_loss" if curve is ctx.train else "val_loss"
@@ -105,6 +116,7 @@ def detect(ctx: RunContext) -> list[Finding]:
                 "final_lr": final_lr,
                 "share_of_drop_just_before_cut": share_before,
                 "improvement_after_collapse": after,
+                "pace_after_over_before": (rate_after / rate_before) if rate_before > 0 else None,
                 "collapse_at_fraction_of_run": (low_step - first) / span,
             },
             confidence=0.6 + 0.3 * min(1.0, share_before),

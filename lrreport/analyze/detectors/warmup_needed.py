@@ -21,8 +21,9 @@ from ._common import fmt
 
 #: Points needed to see the first few percent of training.
 MIN_POINTS = 50
-#: Early rise above the starting level that counts as instability.
-EARLY_RISE = 1.5
+#: Early rise above the starting level that counts as instability: the loss doubled
+#: (healthy runs at the top of their LR range jump up to 1.9x in their first steps).
+EARLY_RISE = 2.0
 #: The run recovered when it ends below this fraction of its start.
 RECOVERED = 0.7
 
