@@ -4,9 +4,8 @@ Judged on loss, never accuracy: while a model overfits, validation accuracy
 can stay flat or even rise as the validation loss climbs (measured on the
 harness corpus, and on the real Whisper fine-tune in ../shared/realworld).
 UMLAUT's rule flags any rise of validation loss; we ask for a rise of
-``overfit_rise`` above the (smoothed) minimum that lasts to the end, stands
-out of the epoch-to-epoch noise and gives back ``GIVEBACK`` of the ground
-gained, with the training loss still falling by
+``overfit_rise`` above the (smoothed) minimum that lasts to the end and stands
+out of the epoch-to-epoch noise, with the training loss still falling by
 ``overfit_train_drop`` after the minimum. The advice carries the step/epoch
 where validation loss was lowest: where early stopping would have stopped.
 """
@@ -26,10 +25,6 @@ from ._common import fmt
 MIN_BEFORE = 0.85
 #: The rise must exceed this many times the point-to-point noise of the val curve's last third.
 NOISE_MULT = 2.0
-#: The rise must give back at least this share of the ground validation loss gained from
-#: the first evaluation to its minimum: a 30% rise of a loss that fell from 0.69 to 0.05
-#: is a wobble near the floor, not a model that got worse.
-GIVEBACK = 0.1
 
 
 def detect(ctx: RunContext) -> list[Finding]:
@@ -53,9 +48,7 @@ def detect(ctx: RunContext) -> list[Finding]:
     rise = (end - vmin) / vmin
     last = v[-max(3, n // 3) :]
     noise = float(np.median(np.abs(np.diff(last))))
-    gained = float(max(v[0], sm[0])) - vmin
-    giveback = (end - vmin) / gained if gained > 0 else np.inf
-    if rise < cfg.overfit_rise or (end - vmin) < NOISE_MULT * noise or giveback < GIVEBACK:
+    if rise < cfg.overfit_rise or (end - vmin) < NOISE_MULT * noise:
         return []
     # Sustained: the last points all sit above the minimum by half the rise.
     if np.any(v[-tail:] < vmin * (1 + cfg.overfit_rise / 2)):
@@ -85,7 +78,6 @@ def detect(ctx: RunContext) -> list[Finding]:
         "val_min_step": best_step,
         "val_end": end,
         "val_rise_over_min": rise,
-        "share_of_gain_given_back": giveback if np.isfinite(giveback) else None,
         "train_drop_after_min": train_drop,
         "overfit_rise": cfg.overfit_rise,
     }
