@@ -166,7 +166,7 @@ def test_lr_find_math():
 
 
 def test_lr_find_run_is_logged(tmp_path):
-    out = run_lr_find(tiny(formats=("tb", "csv")), tmp_path, num_steps=80, start_lr=1e-5, end_lr=10)
+    out = run_lr_find(tiny(dataset="digits", hidden=(32,), formats=("tb", "csv")), tmp_path, num_steps=80, start_lr=1e-5, end_lr=10)
     assert 1e-5 <= out.suggestion.lr <= 10
     assert out.stopped_early  # SGD at LR 10 blows up the smoothed loss
     assert out.run_dir == tmp_path / "lr_find"

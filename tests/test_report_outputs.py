@@ -1,0 +1,196 @@
+"""Markdown, JUnit XML, the terminal summary, the ``analyze`` command's outputs and exit codes,
+and the README's CLI reference (generated; must match the code)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import lrreport
+from lrreport.analyze.analysis import Analysis, Finding, Sweep, SweepRun
+from lrreport.cli import main
+from lrreport.report.junit import CHECKS, to_junit
+from lrreport.report.markdown import md_escape, to_markdown
+from lrreport.report.terminal import print_summary
+from lrreport.runs import SCALARS_SCHEMA, ReadError, RunInfo, RunSet
+from test_report_html import HOSTILE_RUN, HOSTILE_TAG, build_logdir
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory) -> Path:
+    return build_logdir(tmp_path_factory.mktemp("logs"), tb=False)
+
+
+@pytest.fixture(scope="module")
+def analysis(logdir) -> Analysis:
+    return lrreport.analyze(lrreport.load(logdir))
+
+
+def bare_runset(names: list[str], errors: list[ReadError] | None = None) -> RunSet:
+    infos = {n: RunInfo(n, "keras_csv", f"/{n}", metrics=["train_loss"], points=10) for n in names}
+    return RunSet("logs", pl.DataFrame(schema=SCALARS_SCHEMA), infos, errors)
+
+
+def mixed_analysis() -> Analysis:
+    """Three runs: one error + one info, one warning, one healthy; a sweep; an unreadable file. Names are hostile."""
+    weird = "a|b`c`\x07 <script>x</script>"
+    rs = bare_runset([weird, "warn", "fine"], [ReadError("bad/\x01file.csv", "not a CSV <b>")])
+    findings = [
+        Finding("divergence", "error", weird, "train_loss", "NaN at step 40 | boom.", "Use 1e-3.", 40, 40, {"lr": 0.1}, 0.9, suggested_lr=1e-3),
+        Finding("no_lr_logged", "info", weird, None, "No LR.", "Log it.", confidence=1.0),
+        Finding("lr_too_low", "warning", "warn", "train_loss", "Slow.", "Try 3x.", 0, 99, {"slope": -1e-4}, 0.6, suggested_lr=0.3),
+    ]
+    sweep = Sweep("sweep x", "val_loss", [SweepRun("warn", 0.1, 0.5, "too_low"), SweepRun("fine", 0.3, 0.2, "best")], 0.3, (0.2, 0.4), 0.7)
+    return Analysis(rs, findings, sweeps=[sweep])
+
+
+# --- Markdown -------------------------------------------------------------------------------
+def test_markdown_content_and_escaping():
+    a = mixed_analysis()
+    md = to_markdown(a)
+    assert "| run | worst | codes |" in md
+    table = [line for line in md.splitlines() if line.startswith("| ") and "worst" not in line]
+    assert len(table) == 3
+    for line in table:  # an escaped | never splits a cell
+        assert len(re.findall(r"(?<!\\)\|", line)) == 4, line
+    assert "a\\|b\\`c\\`" in md and "\x07" not in md and "<script>" not in md and "&lt;script&gt;" in md
+    # errors before warnings; message and advice present
+    assert md.index("NaN at step 40") < md.index("Slow.")
+    assert "Advice: Use 1e-3." in md
+    assert "best LR **0.3**" in md and "0.2–0.4" in md
+    assert "Files that could not be read" in md and "not a CSV &lt;b&gt;" in md
+    assert "1 errors" in md and "1 warnings" in md and "1 info" in md
+
+
+def test_markdown_truncated_under_limit():
+    names = [f"run-{i:05d}-" + "x" * 80 for i in range(20_000)]
+    findings = [Finding("lr_too_high", "warning", n, "train_loss", "m" * 100, "a" * 100, 0, 1) for n in names[:200]]
+    a = Analysis(bare_runset(names), findings)
+    md = to_markdown(a)
+    assert len(md.encode("utf-8")) < 1024 * 1024
+    assert "Truncated to stay under GitHub's step-summary limit" in md
+    small = to_markdown(a, max_bytes=20_000)
+    assert len(small.encode("utf-8")) <= 20_000 and "Truncated" in small
+
+
+def test_md_escape():
+    assert md_escape("a|b") == "a\\|b"
+    assert md_escape("`x`") == "\\`x\\`"
+    assert md_escape("<b>\n") == "&lt;b&gt; "
+
+
+# --- JUnit ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fail_on,failures", [("never", 0), ("error", 1), ("warning", 2), ("info", 3)])
+def test_junit_failures_follow_fail_on(fail_on, failures):
+    a = mixed_analysis()
+    xml = to_junit(a, fail_on=fail_on)
+    root = ET.fromstring(xml.encode("utf-8"))
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert len(suites) == 4  # three runs + unreadable files
+    assert len(root.findall(".//failure")) == failures == int(root.get("failures"))
+    for suite in suites[:3]:
+        assert [c.get("name") for c in suite.findall("testcase")] == list(CHECKS)
+        assert int(suite.get("tests")) == len(CHECKS)
+    # findings below the threshold are kept as system-out
+    assert len(root.findall(".//system-out")) == 3 - failures
+    err = suites[3].find("testcase/error")
+    assert err is not None and err.get("type") == "ReadError" and suites[3].get("errors") == "1"
+    assert "\x01" not in xml and "\x07" not in xml  # control characters stripped: valid XML
+    if failures:
+        f = root.find(".//failure")
+        assert f.get("type") == "divergence" and "advice: Use 1e-3." in f.text and "lr: 0.1" in f.text
+
+
+def test_junit_from_real_logs(analysis):
+    root = ET.fromstring(to_junit(analysis, fail_on="warning").encode("utf-8"))
+    names = [s.get("name") for s in root.findall("testsuite")]
+    assert HOSTILE_RUN in names and "unreadable files" in names
+    n_fail = sum(1 for r in analysis.runs for c in {f.code for f in analysis.run_findings(r) if f.severity in ("warning", "error")})
+    assert len(root.findall(".//failure")) == n_fail
+
+
+# --- terminal -------------------------------------------------------------------------------
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_plain_when_not_a_tty(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = io.StringIO()
+    print_summary(mixed_analysis(), out, html_path="r.html")
+    text = out.getvalue()
+    assert "\x1b[" not in text and "\x07" not in text
+    assert "report: r.html" in text and "1 errors" in text and "1 warnings" in text
+    assert text.index("divergence") < text.index("lr_too_low")  # worst first
+
+
+def test_terminal_color_on_tty_unless_no_color(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    tty = FakeTTY()
+    print_summary(mixed_analysis(), tty)
+    assert "\x1b[" in tty.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    tty = FakeTTY()
+    print_summary(mixed_analysis(), tty)
+    assert "\x1b[" not in tty.getvalue()
+
+
+# --- the analyze command --------------------------------------------------------------------
+def test_cli_writes_every_output(logdir, tmp_path):
+    runner = CliRunner()
+    md, junit, html = tmp_path / "s.md", tmp_path / "j.xml", tmp_path / "r.html"
+    res = runner.invoke(main, ["analyze", str(logdir), "--json", "-", "--markdown", str(md), "--junit", str(junit), "-o", str(html), "--fail-on", "warning"])
+    assert res.exit_code == 1, res.output  # the sweep has warnings and an error
+    doc = json.loads(res.stdout)
+    assert {r["run"] for r in doc["runs"]} >= {HOSTILE_RUN, "sweep/lr_1"}
+    assert md.read_text().startswith("## lrreport")
+    ET.parse(junit)
+    text = html.read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in text and HOSTILE_TAG not in text
+
+
+def test_cli_exit_codes(logdir, tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["analyze", str(logdir), "--no-html", "-q"])
+    assert ok.exit_code == 0
+    assert runner.invoke(main, ["analyze", str(logdir), "--no-html", "-q", "--fail-on", "error"]).exit_code == 1
+    assert runner.invoke(main, ["analyze", str(tmp_path / "missing"), "--no-html"]).exit_code == 2
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("nothing to see")
+    assert runner.invoke(main, ["analyze", str(junk), "--no-html"]).exit_code == 2
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "trainer_state.json").write_text("{")
+    assert runner.invoke(main, ["analyze", str(broken), "--no-html"]).exit_code == 2
+
+
+def test_cli_default_writes_html_and_summary(logdir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, ["analyze", str(logdir)])
+    assert res.exit_code == 0
+    assert (tmp_path / "lrreport-report.html").is_file()
+    assert "report: lrreport-report.html" in res.stdout
+
+
+# --- README ---------------------------------------------------------------------------------
+def test_readme_cli_reference_is_up_to_date():
+    spec = importlib.util.spec_from_file_location("gen_cli_reference", REPO / "scripts" / "gen_cli_reference.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert gen.updated_readme(readme) == readme, "run: python scripts/gen_cli_reference.py"
+    for cmd in main.list_commands(None):
+        assert f"### `lrreport {cmd}`" in readme
