@@ -124,11 +124,8 @@ def event_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and "tfevents" in p.name)
 
 
-CPU_SECONDS: dict[int, float] = {}  # id(result) -> CPU seconds of the best run (all threads)
-
-
 def timed(fn, repeat: int = 1):
-    """Best wall-clock seconds of ``repeat`` calls, and the last result; CPU time kept in CPU_SECONDS."""
+    """Best wall-clock seconds of ``repeat`` calls and the last result; that call's CPU seconds in timed.last_cpu."""
     best = float("inf")
     cpu = 0.0
     result = None
@@ -265,7 +262,8 @@ def _bench(args, logdir: Path) -> int:
     ok = got == written and not errs
     rows.append((f"lrreport read_event_files ({cpus} threads)", got, sec, timed.last_cpu, "all files"))
     sec1, results1 = timed(lambda: read_event_files(files, workers=1), repeat=2)
-    rows.append(("lrreport read_event_files (1 thread)", sum(len(r) for r in results1), sec1, timed.last_cpu, "all files"))
+    got1 = sum(len(r) for r in results1)
+    rows.append(("lrreport read_event_files (1 thread)", got1, sec1, timed.last_cpu, "all files"))
     lr_rate = got / sec
 
     try:

@@ -94,6 +94,70 @@ def sweep_families(quick: bool) -> list[tuple[str, TrainConfig, list[float], lis
     ]
 
 
+def holdout_sweep_families() -> list[tuple[str, TrainConfig, list[float], list[int], str]]:
+    """A second, disjoint set-up for checking that the analyzer was not tuned to the first:
+    other data sets, models, optimizers, batch sizes, seeds and format pairings."""
+    seeds = [10, 11]
+    n = 9
+    return [
+        ("wine-mlp-adam", TrainConfig(dataset="wine", hidden=(32, 16), epochs=40, batch_size=8, optimizer="adam",
+                                      schedule="constant", log_every=2), grid(1e-6, 10, n), seeds, "lightning"),
+        ("breast_cancer-mlp-sgd_nesterov", TrainConfig(dataset="breast_cancer", hidden=(64,), epochs=25, batch_size=64,
+                                                       optimizer="sgd", momentum=0.9, nesterov=True,
+                                                       schedule="constant", log_every=0), grid(1e-5, 30, n), seeds,
+         "keras_tb"),
+        ("regression-mlp-adam", TrainConfig(dataset="regression", hidden=(64, 64), epochs=30, batch_size=32,
+                                            optimizer="adam", schedule="constant", log_every=5),
+         grid(1e-6, 3, n), seeds, "hf"),
+        ("blobs-mlp-adagrad", TrainConfig(dataset="blobs", hidden=(32,), epochs=25, batch_size=16,
+                                          optimizer="adagrad", schedule="constant", log_every=0),
+         grid(1e-5, 30, n), seeds, "keras_history"),
+        ("mnist-mlp-rmsprop", TrainConfig(dataset="mnist", hidden=(128,), epochs=8, batch_size=128,
+                                          optimizer="rmsprop", schedule="constant", log_every=4),
+         grid(1e-6, 3, n), [10], "tb"),
+        ("demo-mlp-sgd_cosine", TrainConfig(dataset="demo", hidden=(10,), epochs=30, batch_size=32, optimizer="sgd",
+                                            schedule="cosine", log_every=0), grid(1e-4, 30, n), seeds, "csv"),
+        ("digits-mlp-adamw_wd", TrainConfig(dataset="digits", hidden=(128, 64), epochs=15, batch_size=256,
+                                            optimizer="adamw", weight_decay=0.05, schedule="constant", log_every=1),
+         grid(1e-6, 3, n), [10], "mlflow"),
+    ]
+
+
+def holdout_condition_runs() -> list[tuple[str, str, TrainConfig, dict]]:
+    seeds = [10, 11]
+    runs: list[tuple[str, str, TrainConfig, dict]] = []
+    over = [
+        ("overfit-wine", TrainConfig(dataset="wine", hidden=(512,), n_train=24, epochs=200, batch_size=4,
+                                     optimizer="sgd", momentum=0.9, lr=1e-2, schedule="constant", log_every=0),
+         "keras_history"),
+        ("overfit-mnist", TrainConfig(dataset="mnist", hidden=(512,), n_train=200, epochs=60, batch_size=16,
+                                      optimizer="adam", lr=1e-3, schedule="constant", log_every=2), "hf"),
+        ("overfit-regression", TrainConfig(dataset="regression", hidden=(256, 256), n_train=40, epochs=200,
+                                           batch_size=8, optimizer="adam", lr=1e-3, schedule="constant",
+                                           log_every=0), "csv"),
+    ]
+    for fam, cfg, fmt in over:
+        for s in seeds:
+            runs.append((fam, "", replace(cfg, seed=s, formats=(fmt,), name=f"{fam}/seed={s}"), {}))
+    sched_bases = [
+        ("schedule-wine-adam", TrainConfig(dataset="wine", hidden=(32,), epochs=30, batch_size=16, optimizer="adam",
+                                           lr=3e-3, log_every=1), "lightning"),
+        ("schedule-moons-sgd", TrainConfig(dataset="moons", hidden=(32, 32), epochs=30, batch_size=32,
+                                           optimizer="sgd", lr=0.3, log_every=0), "keras_history"),
+    ]
+    schedules = [("aggressive_step", "step:step_size=2,gamma=0.05", True),
+                 ("aggressive_exp", "exponential:gamma=0.2", True),
+                 ("sensible_multistep", "multistep:milestones=15/25,gamma=0.3", False),
+                 ("sensible_cosine", "cosine", False)]
+    for fam, cfg, fmt in sched_bases:
+        for s in seeds:
+            for tag, sched, aggressive in schedules:
+                runs.append((fam, f"{fam}/{s}", replace(cfg, seed=s, schedule=sched, formats=(fmt,),
+                                                        name=f"{fam}/{tag}_seed={s}"),
+                             {"aggressive": aggressive}))
+    return runs
+
+
 def condition_runs(quick: bool) -> list[tuple[str, str, TrainConfig, dict]]:
     """(family, twin group, config, meta) for the overfitting/schedule/warmup/group sets."""
     seeds = [0] if quick else [0, 1, 2]
@@ -231,16 +295,16 @@ def log_path(out: Path, run_dir: str, fmt: str) -> str:
 
 # --- main ------------------------------------------------------------------------
 
-def build(out: Path, workers: int, quick: bool) -> dict:
+def build(out: Path, workers: int, quick: bool, holdout: bool = False) -> dict:
     t0 = time.perf_counter()
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     jobs: list[tuple[str, str, TrainConfig, dict]] = []  # family, kind, config, meta
-    for fam, base, lrs, seeds, fmt in sweep_families(quick):
+    for fam, base, lrs, seeds, fmt in (holdout_sweep_families() if holdout else sweep_families(quick)):
         for c in expand_sweep(replace(base, formats=(fmt,), name=fam), {"lr": lrs}, seeds):
             jobs.append((fam, "sweep", c, {"seed": c.seed}))
-    for fam, twin, cfg, meta in condition_runs(quick):
+    for fam, twin, cfg, meta in (holdout_condition_runs() if holdout else condition_runs(quick)):
         jobs.append((fam, "condition", cfg, {**meta, "twin": twin}))
     # Longest first, so the pool does not end waiting on one MNIST run.
     order = sorted(range(len(jobs)), key=lambda i: -(jobs[i][2].model == "cnn") * 1000 - jobs[i][2].epochs)
@@ -311,8 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="corpus", type=Path)
     ap.add_argument("--workers", type=int, default=2, help="worker processes (one torch thread each)")
     ap.add_argument("--quick", action="store_true", help="a smaller corpus (one seed, coarser grids)")
+    ap.add_argument("--holdout", action="store_true",
+                    help="a second corpus of other set-ups (data, models, optimizers, seeds) to check the tuning on")
     args = ap.parse_args(argv)
-    labels = build(args.out, args.workers, args.quick)
+    labels = build(args.out, args.workers, args.quick, args.holdout)
     runs = labels["runs"]
     print(f"{len(runs)} runs in {len(labels['families'])} families, built in {labels['build_seconds']} s")
     print("lr_label:", dict(sorted(Counter(r["lr_label"] for r in runs.values()).items())))

@@ -89,7 +89,8 @@ def loader_scalars(path: Path) -> list[tuple[str, int, float, float]]:
             if v.tensor.dtype not in (1, 2, 3, 9, 14, 19):
                 continue
             if v.tensor.dtype == 14:  # bfloat16: numpy has no such dtype, tensor_util cannot decode it
-                bits = np.frombuffer(v.tensor.tensor_content, np.uint16) if v.tensor.tensor_content else v.tensor.half_val
+                content = v.tensor.tensor_content
+                bits = np.frombuffer(content, np.uint16) if content else v.tensor.half_val
                 arr = (np.asarray(bits, np.uint32) << 16).view(np.float32)
             else:
                 arr = tensor_util.make_ndarray(v.tensor)
@@ -235,10 +236,14 @@ def test_tf2_tensor_scalars(tmp_path: Path):
 
 def test_keras_train_validation_layout(tmp_path: Path):
     run = tmp_path / "fit"
-    train = [keras_scalar(t, e, v) for e in range(5) for t, v in
-             (("epoch_loss", 1.0 / (e + 1)), ("epoch_accuracy", 0.5 + e / 10), ("epoch_learning_rate", 1e-3))]  # fmt: skip
-    val = [keras_scalar(t, e, v) for e in range(5) for t, v in
-           (("epoch_loss", 1.2 / (e + 1)), ("epoch_accuracy", 0.4 + e / 10))]  # fmt: skip
+    train, val = [], []
+    for e in range(5):
+        train += [
+            keras_scalar("epoch_loss", e, 1.0 / (e + 1)),
+            keras_scalar("epoch_accuracy", e, 0.5 + e / 10),
+            keras_scalar("epoch_learning_rate", e, 1e-3),
+        ]
+        val += [keras_scalar("epoch_loss", e, 1.2 / (e + 1)), keras_scalar("epoch_accuracy", e, 0.4 + e / 10)]
     files = [write_events(run / "train", train, ".v2"), write_events(run / "validation", val, ".v2")]
     data = read_tfevents_run(run, files[::-1])
     assert data.frame["tag"].unique(maintain_order=True).to_list() == [

@@ -77,7 +77,10 @@ def _run_detectors(ctx: RunContext, config: Config) -> list[Finding]:
     elif "warmup_needed" in codes:
         found = [f for f in found if f.code != "lr_too_high" or f.start_step is None or f.evidence.get("spikes", 0) > 3]
     if "lr_too_high" in codes:
-        found = [f for f in found if f.code != "lr_too_low"]
+        found = [f for f in found if f.code not in ("lr_too_low", "plateau")]
+    if "overfitting" in codes:
+        # A validation loss that climbs is not flat: the plateau is the overfitting.
+        found = [f for f in found if not (f.code == "plateau" and f.metric == "val_loss")]
     if "schedule_too_aggressive" in codes:
         found = [f for f in found if f.code not in ("lr_too_low", "plateau")]
     return found

@@ -17,11 +17,13 @@ Three kinds of evidence, each enough on its own:
   is a classification loss, cross-entropy as a rule) and its epoch loss
   reached ``CE_ABSURD`` nats: a cross-entropy starts near ln(classes) (2.3 for
   10, 6.9 for 1000), so 25+ means the logits blew up.
-* **Dead at chance after a blow-up.** Accuracy times exp(loss) stays near 1
-  (``CHANCE_BAND``): the net predicts a flat distribution over
-  exp(loss) classes, at chance accuracy, for most of the run - after a first
-  epoch that averaged ``DEAD_FIRST_EPOCH`` times the loss it then sat at.
-  (A too-low run also starts at chance, but without the blow-up, and leaves it.)
+* **Dead at chance.** Accuracy times exp(loss) stays near 1 (``CHANCE_BAND``):
+  the net predicts a flat distribution over exp(loss) classes, at chance
+  accuracy - for most of the run after a first epoch that averaged
+  ``DEAD_FIRST_EPOCH`` times the loss it then sat at, or for the last
+  ``COLLAPSE_SHARE`` of the run after it had been clearly better than chance
+  (it learned, then collapsed). A too-low run also starts at chance, but
+  without the blow-up, and it leaves chance rather than falling back to it.
 * **Spikes.** Points far above the rolling median of the points before them
   (``spike_ratio``, Hampel-style), large against the loss scale, and repeated
   (``MIN_SPIKES``) after the first few percent of training (early ones are
@@ -60,6 +62,9 @@ CHANCE_BAND = 0.15
 #: Share of evaluations at chance, and the first-epoch blow-up (x the loss after) that
 #: together say "dead after blowing up".
 CHANCE_SHARE, DEAD_FIRST_EPOCH = 0.8, 3.0
+#: A collapse: the last COLLAPSE_SHARE of evaluations at chance, after an accuracy
+#: COLLAPSE_BETTER times the chance level earlier on.
+COLLAPSE_SHARE, COLLAPSE_BETTER = 0.25, 1.5
 #: An epoch mean this far (relative) above the best epoch so far is a rebound ...
 REBOUND = 0.5
 #: ... when it also exceeds this many times the median epoch-to-epoch change.
@@ -192,10 +197,17 @@ def dead_at_chance(ctx: RunContext) -> dict | None:
     share = float(at_chance.mean()) if len(at_chance) else 0.0
     t0 = float(ep.train[0])
     level = float(np.median(l))
-    if share < CHANCE_SHARE or not np.isfinite(t0) or level <= 0 or t0 / level < DEAD_FIRST_EPOCH:
+    blew_up = share >= CHANCE_SHARE and np.isfinite(t0) and level > 0 and t0 / level >= DEAD_FIRST_EPOCH
+    k = max(2, int(np.ceil(COLLAPSE_SHARE * len(a))))
+    tail_chance = bool(at_chance[-k:].all()) and len(a) > k
+    chance_acc = float(np.median(a[-k:])) if tail_chance else float(np.median(a))
+    collapsed = tail_chance and float(np.max(a[:-k])) >= COLLAPSE_BETTER * chance_acc
+    if not (blew_up or collapsed):
         return None
-    return {"share_at_chance": share, "chance_accuracy": float(np.median(a)), "classes_implied": float(np.exp(level)),
-            "first_epoch_mean_loss": t0, "loss_after": level}
+    tail_loss = float(np.median(l[-k:])) if collapsed else level
+    return {"share_at_chance": share, "chance_accuracy": chance_acc, "classes_implied": float(np.exp(tail_loss)),
+            "first_epoch_mean_loss": t0, "loss_after": tail_loss, "collapsed_after_learning": collapsed,
+            "best_accuracy_before": float(np.max(a[:-k])) if collapsed else None}
 
 
 def rebound_evidence(ctx: RunContext) -> dict | None:
@@ -295,7 +307,13 @@ def detect(ctx: RunContext) -> list[Finding]:
             f"with accuracy logged (a classification loss), the loss reached {fmt(ce['max_epoch_loss'])} - "
             f"far above where any cross-entropy starts"
         )
-    if dc:
+    if dc and dc["collapsed_after_learning"]:
+        what.append(
+            f"the net reached accuracy {fmt(dc['best_accuracy_before'])}, then collapsed to chance "
+            f"(accuracy {fmt(dc['chance_accuracy'])}, loss {fmt(dc['loss_after'])} = ln {fmt(dc['classes_implied'])}) "
+            f"and stayed there"
+        )
+    elif dc:
         what.append(
             f"after a first epoch averaging {fmt(dc['first_epoch_mean_loss'])}, the net sat at chance "
             f"(accuracy {fmt(dc['chance_accuracy'])}, loss {fmt(dc['loss_after'])} = ln {fmt(dc['classes_implied'])}) "

@@ -97,6 +97,8 @@ def detect(ctx: RunContext) -> list[Finding]:
         "first_epoch_mean_over_end": fast,
         "lr": lr,
     }
+    if end > start * (1 + cfg.low_total_improvement):
+        return []  # it got worse: whatever that is, it is not slow progress
     if impr < cfg.low_total_improvement:
         factor = 10 if impr < cfg.low_total_improvement / 3 else 3
         sugg = round_lr(lr * factor) if lr else None

@@ -4,7 +4,8 @@ Judged on loss, never accuracy: while a model overfits, validation accuracy
 can stay flat or even rise as the validation loss climbs (measured on the
 harness corpus, and on the real Whisper fine-tune in ../shared/realworld).
 UMLAUT's rule flags any rise of validation loss; we ask for a rise of
-``overfit_rise`` above the (smoothed) minimum that lasts to the end and stands
+``overfit_rise`` above the (smoothed) minimum - or a slower but steady climb
+(``SLOW_RISE``, Kendall's tau ``SLOW_TAU``) - that lasts to the end and stands
 out of the epoch-to-epoch noise, with the training loss still falling by
 ``overfit_train_drop`` after the minimum. The advice carries the step/epoch
 where validation loss was lowest: where early stopping would have stopped.
@@ -21,10 +22,21 @@ from ..analysis import Finding
 from ..context import RunContext
 from ._common import fmt
 
+#: A slower rise still counts when it is a steady climb: at least SLOW_RISE, over
+#: SLOW_MIN_POINTS evaluations after the minimum, with a rank correlation (Kendall's
+#: tau) against time of SLOW_TAU, while training loss fell by SLOW_TRAIN_DROP.
+SLOW_RISE, SLOW_MIN_POINTS, SLOW_TAU, SLOW_TRAIN_DROP = 0.08, 8, 0.7, 0.5
 #: The val minimum must come before this share of the validation points.
 MIN_BEFORE = 0.85
 #: The rise must exceed this many times the point-to-point noise of the val curve's last third.
 NOISE_MULT = 2.0
+
+
+def _kendall_tau(y: np.ndarray) -> float:
+    """Rank correlation of a series with time: 1 for a steady climb, 0 for no trend."""
+    n = len(y)
+    d = np.sign(y[None, :] - y[:, None])[np.triu_indices(n, 1)]
+    return float(d.sum() / len(d)) if len(d) else 0.0
 
 
 def detect(ctx: RunContext) -> list[Finding]:
@@ -48,7 +60,10 @@ def detect(ctx: RunContext) -> list[Finding]:
     rise = (end - vmin) / vmin
     last = v[-max(3, n // 3) :]
     noise = float(np.median(np.abs(np.diff(last))))
-    if rise < cfg.overfit_rise or (end - vmin) < NOISE_MULT * noise:
+    after = v[i_min:]
+    tau = _kendall_tau(after) if len(after) >= SLOW_MIN_POINTS else 0.0
+    steady = rise >= SLOW_RISE and tau >= SLOW_TAU
+    if (rise < cfg.overfit_rise and not steady) or (end - vmin) < NOISE_MULT * noise:
         return []
     # Sustained: the last points all sit above the minimum by half the rise.
     if np.any(v[-tail:] < vmin * (1 + cfg.overfit_rise / 2)):
@@ -67,7 +82,7 @@ def detect(ctx: RunContext) -> list[Finding]:
             t_at = float(np.median(before[-max(1, len(before) // 10) :]))
             t_end = float(np.median(after[-max(1, len(after) // 5) :]))
             train_drop = (t_at - t_end) / t_at if t_at > 0 else 0.0
-            if train_drop < cfg.overfit_train_drop:
+            if train_drop < (cfg.overfit_train_drop if rise >= cfg.overfit_rise else SLOW_TRAIN_DROP):
                 return []
     ep = val.series.epoch[val.finite][j] if len(val.series.epoch) else math.nan
     best_epoch = float(ep) if math.isfinite(ep) else None
@@ -80,6 +95,7 @@ def detect(ctx: RunContext) -> list[Finding]:
         "val_rise_over_min": rise,
         "train_drop_after_min": train_drop,
         "overfit_rise": cfg.overfit_rise,
+        "val_trend_after_min_kendall_tau": tau,
     }
     return [
         Finding(
