@@ -88,6 +88,31 @@ def _describe(settings: tuple[tuple[str, str], ...], parent: str) -> str:
     return f"LR sweep in {where}" + (f" ({shown}{', ...' if len(settings) > 4 else ''})" if shown else "")
 
 
+def _seed(ctx: RunContext) -> str | None:
+    hp = {k.lower(): v for k, v in ctx.info.hparams.items()}
+    v = hp.get("seed", hp.get("random_seed"))
+    return None if v is None else str(v)
+
+
+def _split_by_seed(groups: dict) -> dict:
+    """A sweep repeated with several seeds is judged seed by seed when every seed covers
+    the grid: a run is then compared with what the same seed reached at other LRs."""
+    out: dict = {}
+    for (parent, settings), members in groups.items():
+        by_seed: dict[str | None, list[RunContext]] = defaultdict(list)
+        for c in members:
+            by_seed[_seed(c)].append(c)
+        full = len(by_seed) > 1 and None not in by_seed and all(
+            len({round(math.log10(c.nominal_lr), 2) for c in cs}) >= MIN_LRS for cs in by_seed.values()
+        )
+        if full:
+            for seed, cs in by_seed.items():
+                out[(parent, settings + (("seed", seed),))] = cs
+        else:
+            out[(parent, settings)] = members
+    return out
+
+
 def find_sweeps(contexts: dict[str, RunContext], skip: set[str] | None = None) -> list[Sweep]:
     """Find the sweeps among these runs and tell each run's context its place."""
     skip = skip or set()
@@ -96,6 +121,7 @@ def find_sweeps(contexts: dict[str, RunContext], skip: set[str] | None = None) -
         if name in skip or ctx.nominal_lr is None:
             continue
         groups[sweep_key(ctx)].append(ctx)
+    groups = _split_by_seed(groups)
     sweeps: list[Sweep] = []
     for (parent, settings), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         lrs = sorted({c.nominal_lr for c in members})

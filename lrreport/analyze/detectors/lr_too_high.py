@@ -69,6 +69,8 @@ COLLAPSE_SHARE, COLLAPSE_BETTER = 0.25, 1.5
 REBOUND = 0.5
 #: ... when it also exceeds this many times the median epoch-to-epoch change.
 NOISE_MULT = 4.0
+#: ... and this share of the first epoch's loss.
+REBOUND_OF_START = 0.05
 #: Epochs needed before the rebound rule applies.
 MIN_EPOCHS = 6
 
@@ -222,7 +224,9 @@ def rebound_evidence(ctx: RunContext) -> dict | None:
     best = np.minimum.accumulate(t)
     rise = t[2:] - best[1:-1]
     rel = rise / best[1:-1]
-    hit = np.flatnonzero((rel >= REBOUND) & (rise > NOISE_MULT * noise))
+    # Near a floor of ~0 any wobble is a large ratio: the rise must also matter
+    # against where the run started.
+    hit = np.flatnonzero((rel >= REBOUND) & (rise > NOISE_MULT * noise) & (rise > REBOUND_OF_START * t[0]))
     v = ep.val[ok]
     for k in hit:
         i = k + 2

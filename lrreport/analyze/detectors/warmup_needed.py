@@ -21,9 +21,12 @@ from ._common import fmt
 
 #: Points needed to see the first few percent of training.
 MIN_POINTS = 50
-#: Early rise above the starting level that counts as instability: the loss doubled
-#: (healthy runs at the top of their LR range jump up to 1.9x in their first steps).
-EARLY_RISE = 2.0
+#: Early rise above the starting level that counts as instability on its own: the loss
+#: tripled (healthy runs at the top of their LR range jump up to 2.9x for a few steps:
+#: harness corpus and holdout).
+EARLY_RISE = 3.0
+#: Or repeated early spikes (against the rolling median) with a smaller rise.
+EARLY_SPIKES, SPIKE_RISE = 3, 1.5
 #: The run recovered when it ends below this fraction of its start.
 RECOVERED = 0.7
 
@@ -54,7 +57,7 @@ def detect(ctx: RunContext) -> list[Finding]:
     peak_i = 1 + int(np.argmax(window[1:]))
     rise = float(window[peak_i]) / first
     sp = signals.spikes(window, cfg.spike_ratio, max(3, min(cfg.spike_window, w // 2)))
-    if rise < EARLY_RISE and not len(sp):
+    if rise < EARLY_RISE and not (len(sp) >= EARLY_SPIKES and rise >= SPIKE_RISE):
         return []
     if curve.end > RECOVERED * first:
         return []
