@@ -200,11 +200,10 @@ def score(preds: dict[str, set[str]], alarms: dict[str, bool], labels: dict[str,
             tp += p and t
             fp += p and not t
             fn += t and not p
-        res[c] = {
-            "positives": tp + fn,
-            "recall": tp / (tp + fn) if tp + fn else None,
-            "precision": tp / (tp + fp) if tp + fp else None,
-        }
+        rec = tp / (tp + fn) if tp + fn else None
+        prec = tp / (tp + fp) if tp + fp else None
+        f1 = 2 * rec * prec / (rec + prec) if rec is not None and prec is not None and rec + prec > 0 else 0.0 if tp + fn else None
+        res[c] = {"positives": tp + fn, "recall": rec, "precision": prec, "f1": f1}
     healthy = [r for r, lab in labels.items() if is_healthy(lab) and r in alarms]
     res["false_alarm_rate"] = sum(alarms[r] for r in healthy) / len(healthy) if healthy else None
     res["healthy_runs"] = len(healthy)
@@ -306,6 +305,22 @@ def fmt(x) -> str:
     return "  -  " if x is None else f"{x:5.2f}"
 
 
+def print_verdict(ours: dict, baselines: dict[str, dict], alone: dict | None = None) -> None:
+    """lrreport against each baseline: F1 per category it speaks to, and false alarms."""
+    print("\nF1 per category (recall and precision together), and false alarms on healthy runs:")
+    print(f"{'':22s}" + "".join(f"{c[:15]:>17s}" for c in CATEGORIES) + f"{'false alarms':>14s}")
+    for name, r in {"lrreport (whole)": ours, **({"lrreport (alone)": alone} if alone else {}), **baselines}.items():
+        cells = "".join(f"{fmt(r[c]['f1']) if r[c]['positives'] else '':>17s}" for c in CATEGORIES)
+        print(f"{name:22s}{cells}{fmt(r.get('false_alarm_rate')):>14s}")
+    for name, b in baselines.items():
+        spoken = [c for c in CATEGORIES if b[c]["positives"] and (b[c]["precision"] is not None or (b[c]["recall"] or 0) > 0)]
+        wins = [c for c in spoken if (ours[c]["f1"] or 0) > (b[c]["f1"] or 0)]
+        fa = (ours.get("false_alarm_rate") or 0) <= (b.get("false_alarm_rate") or 0)
+        print(f"  vs {name}: higher F1 on {len(wins)}/{len(spoken)} of the categories it flags"
+              f"{' (' + ', '.join(c for c in spoken if c not in wins) + ' not)' if len(wins) < len(spoken) else ''}; "
+              f"false alarms {'no more' if fa else 'MORE'} than it")
+
+
 def print_table(title: str, rows: dict[str, dict]) -> None:
     print(f"\n{title}")
     head = f"{'':22s}" + "".join(f"{c[:15]:>17s}" for c in CATEGORIES) + f"{'false alarms':>14s}"
@@ -339,6 +354,7 @@ def main(argv=None) -> int:
         print("positives:", dict(counts))
         rows = {"lrreport (whole)": r["whole"], "lrreport (alone)": r["alone"], **r["baselines"]}
         print_table("recall R / precision P per category (corpus)", rows)
+        print_verdict(r["whole"], r["baselines"], r["alone"])
         for mode in ("whole", "alone"):
             print(f"advice in the working LR range (3x margin), {mode}: {fmt(r[mode]['advice_in_range'])} of {r[mode]['advice_n']}")
         for c, m in r["misses"].items():

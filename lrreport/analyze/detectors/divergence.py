@@ -15,7 +15,7 @@ import numpy as np
 
 from ..analysis import Finding
 from ..context import Curve, RunContext
-from ._common import fmt, round_lr
+from ._common import fmt, suggest_lower
 
 #: After the first NaN/Inf, at least this share of points non-finite (or the
 #: last point non-finite) means the run never came back.
@@ -34,7 +34,7 @@ def _nonfinite(ctx: RunContext, curve: Curve, metric: str) -> Finding | None:
     step = int(curve.step[first])
     lr = ctx.lr_at(step)
     last_finite = curve.value[:first][np.isfinite(curve.value[:first])]
-    sugg = round_lr(lr / 10) if lr else None
+    sugg = suggest_lower(lr, 10, ctx.info.hparams)
     ev = {
         "first_nonfinite_step": step,
         "nonfinite_share_after": round(share, 3),
@@ -83,7 +83,7 @@ def _explosion(ctx: RunContext, curve: Curve, metric: str) -> Finding | None:
     i0 = int(above[0]) if len(above) else peak_i
     step = int(curve.fstep[i0])
     lr = ctx.lr_at(step)
-    sugg = round_lr(lr / 10) if lr else None
+    sugg = suggest_lower(lr, 10, ctx.info.hparams)
     return Finding(
         code="divergence",
         severity="error",

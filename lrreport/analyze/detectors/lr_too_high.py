@@ -46,7 +46,7 @@ import numpy as np
 from .. import signals
 from ..analysis import Finding
 from ..context import Curve, RunContext
-from ._common import fmt, round_lr
+from ._common import fmt, suggest_lower
 
 #: Spikes must also be large against the loss scale: a third of the starting loss.
 SPIKE_MIN_HEIGHT = 0.33
@@ -257,7 +257,7 @@ def detect(ctx: RunContext) -> list[Finding]:
     if dead:
         step = dead["early_peak_step"]
         lr = ctx.lr_at(step)
-        sugg = round_lr(lr / 10) if lr else None
+        sugg = suggest_lower(lr, 10, ctx.info.hparams)
         return [
             Finding(
                 code="lr_too_high",
@@ -304,7 +304,7 @@ def detect(ctx: RunContext) -> list[Finding]:
     start, end = min(ranges), max(ranges)
     lr = ctx.lr_at(start)
     # A blow-up calls for a bigger step down than jitter does.
-    sugg = round_lr(lr / (10 if fb or ce or dc else 3)) if lr else None
+    sugg = suggest_lower(lr, 10 if fb or ce or dc else 3, ctx.info.hparams)
     what = []
     if ce:
         what.append(

@@ -27,7 +27,7 @@ import numpy as np
 from .. import signals
 from ..analysis import Finding
 from ..context import RunContext
-from ._common import fmt, round_lr
+from ._common import fmt, suggest_higher
 
 #: Share of the total drop still made in the last quarter of the run.
 TAIL_SHARE = 0.1
@@ -101,7 +101,7 @@ def detect(ctx: RunContext) -> list[Finding]:
         return []  # it got worse: whatever that is, it is not slow progress
     if impr < cfg.low_total_improvement:
         factor = 10 if impr < cfg.low_total_improvement / 3 else 3
-        sugg = round_lr(lr * factor) if lr else None
+        sugg = suggest_higher(lr, factor, ctx.info.hparams)
         return [
             Finding(
                 code="lr_too_low",
@@ -115,7 +115,7 @@ def detect(ctx: RunContext) -> list[Finding]:
                     f"{len(y)} epochs: steady, but far too slow."
                 ),
                 advice=(
-                    f"Raise the LR about {factor}x, to {fmt(sugg)}, or run `lrreport lr-find` to pick it."
+                    f"Raise the LR to about {fmt(sugg)} ({fmt(sugg / lr)}x), or run `lrreport lr-find` to pick it."
                     if sugg
                     else f"Raise the LR about {factor}x, or run `lrreport lr-find` to pick it."
                 ),
@@ -133,7 +133,7 @@ def detect(ctx: RunContext) -> list[Finding]:
     evidence.update({"last_quarter_share_of_drop": tail, "first_quarter_share_of_drop": early})
     if tail < TAIL_SHARE or early > EARLY_SHARE:
         return []
-    sugg = round_lr(lr * 3) if lr else None
+    sugg = suggest_higher(lr, 3, ctx.info.hparams)
     return [
         Finding(
             code="lr_too_low",
@@ -147,7 +147,7 @@ def detect(ctx: RunContext) -> list[Finding]:
                 f"{fmt(100 * tail)}% of its total drop, and only {fmt(100 * early)}% came in the first quarter."
             ),
             advice=(
-                f"Raise the LR about 3x, to {fmt(sugg)}, or run `lrreport lr-find`; training longer would also help."
+                f"Raise the LR to about {fmt(sugg)} ({fmt(sugg / lr)}x), or run `lrreport lr-find`; training longer would also help."
                 if sugg
                 else "Raise the LR about 3x, or run `lrreport lr-find`; training longer would also help."
             ),
