@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 
+from ..progress import progress_bar
 from ..runs import RunSet
 from . import signals
 from .analysis import Analysis, Finding, LRChange
@@ -29,16 +30,6 @@ from .sweeps import find_sweeps
 __all__ = ["Analysis", "Config", "Finding", "analyze", "load_config"]
 
 TOO_HIGH = ("divergence", "lr_too_high")
-
-
-def _progress(total: int, enabled: bool | None):
-    if enabled is None:
-        enabled = total >= 20 and sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true")
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="analysing", unit="run", file=sys.stderr, leave=False)
 
 
 def _lr_changes(ctx: RunContext) -> list[LRChange]:
@@ -169,7 +160,7 @@ def analyze(runset: RunSet, config: Config | None = None, *, progress: bool | No
     sweeps = find_sweeps(contexts, skip=lr_find_runs)
     findings: list[Finding] = []
     changes: dict[str, list[LRChange]] = {}
-    bar = _progress(len(contexts), progress)
+    bar = progress_bar(len(contexts), "analysing", progress)
     for run, ctx in contexts.items():
         with np.errstate(all="ignore"):
             changes[run] = _lr_changes(ctx)

@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from ..metrics import resolve_metrics
+from ..progress import progress_bar
 from ..runs import SCALARS_SCHEMA, ReadError, RunInfo, RunSet
 from .base import LogReadError, RunData
 from .detect import RunSource, discover
@@ -131,16 +132,6 @@ def _run_name(src: RunSource, logdir: Path) -> str:
     return rel
 
 
-def _progress(total: int, enabled: bool | None):
-    if enabled is None:
-        enabled = total >= 20 and sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true")
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="reading runs", unit="run", file=sys.stderr, leave=False)
-
-
 def load(
     path: str | os.PathLike,
     *,
@@ -166,7 +157,7 @@ def load(
     frames: dict[str, pl.DataFrame] = {}
 
     workers = workers or min(8, os.cpu_count() or 1)
-    bar = _progress(len(sources), progress)
+    bar = progress_bar(len(sources), "reading runs", progress)
 
     def job(src: RunSource):
         return src, read_source(src, allow_pickle)

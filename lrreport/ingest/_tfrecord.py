@@ -200,7 +200,6 @@ def _tensor_scalar(buf, start, end):
     numel = 1  # no tensor_shape: a scalar
     c_start = -1
     c_stop = -1
-    have = False  # a value seen in the *_val field that matches dtype (decided after the loop)
     fv_p, dv_p, hv, iv, lv = -1, -1, np.int64(-1), np.int64(0), np.int64(0)
     have_f = False
     have_d = False
