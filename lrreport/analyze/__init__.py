@@ -11,8 +11,6 @@ gives them a suggested LR from the range that worked. Codes in
 
 from __future__ import annotations
 
-import os
-import sys
 
 import numpy as np
 

@@ -9,7 +9,6 @@ one-line reason, and the other runs are read all the same.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
