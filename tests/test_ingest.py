@@ -231,3 +231,11 @@ def test_json_readers_never_crash(tmp_path_factory, doc):
     rs = lrreport.load(d)
     for e in rs.errors:
         assert "\n" not in e.error
+
+
+def test_fifo_named_like_a_log_is_skipped(tmp_path):
+    os.mkfifo(tmp_path / "events.out.tfevents.1.host")
+    os.mkfifo(tmp_path / "training.log")
+    write_keras_history(tmp_path / "ok" / "history.json", _hist())
+    rs = lrreport.load(tmp_path)  # must not block on the FIFOs
+    assert list(rs.runs) == ["ok"]

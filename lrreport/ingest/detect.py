@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,13 @@ def source_of_file(path: Path, allow_pickle: bool = False) -> tuple[str | None, 
     return None, None
 
 
+def _regular_file(p: Path) -> bool:
+    try:
+        return stat.S_ISREG(p.stat().st_mode)
+    except OSError:
+        return False
+
+
 def _event_run_root(d: Path, logdir: Path) -> Path:
     if d != logdir and (d.name.lower() in KERAS_TB_SUBDIRS or TIMESTAMP_DIR.match(d.name)):
         return d.parent
@@ -152,6 +160,8 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
     from .mlflow import is_mlflow_run_dir
 
     logdir = Path(logdir)
+    if logdir.exists() and not logdir.is_dir() and not _regular_file(logdir):
+        return []
     if logdir.is_file():
         kind, obj = source_of_file(logdir, allow_pickle)
         if kind is None:
@@ -176,6 +186,8 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
             continue
         for fn in sorted(files):
             p = d / fn
+            if not _regular_file(p):
+                continue  # a FIFO, socket or device named like a log would block or never end
             kind, obj = source_of_file(p, allow_pickle)
             if kind is None:
                 continue
