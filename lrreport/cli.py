@@ -103,7 +103,7 @@ def analyze(logdir, html_path, no_html, json_path, md_path, junit_path, fail_on,
     """
     from .analyze import analyze as run_analysis
     from .analyze.config import load_config
-    from .report.output import write_output
+    from .report.output import OutputError, write_all
 
     try:
         config = load_config(config_path, search_from=os.getcwd())
@@ -137,8 +137,10 @@ def analyze(logdir, html_path, no_html, json_path, md_path, junit_path, fail_on,
         from .report import Report
 
         outputs.append((html_path, Report(analysis).to_html()))
-    for dest, text in outputs:
-        write_output(dest, text)
+    try:
+        write_all(outputs)
+    except OutputError as exc:
+        _fail(str(exc))
 
     stdout_taken = "-" in (json_path, md_path)
     if not quiet:

@@ -194,3 +194,22 @@ def test_readme_cli_reference_is_up_to_date():
     assert gen.updated_readme(readme) == readme, "run: python scripts/gen_cli_reference.py"
     for cmd in main.list_commands(None):
         assert f"### `lrreport {cmd}`" in readme
+
+
+def test_unwritable_output_is_one_line_and_nothing_half_written(tmp_path):
+    from click.testing import CliRunner
+
+    from lrreport.cli import main
+
+    logs = Path(__file__).resolve().parent.parent / "sample_logs" / "lr-too-low"
+    if not logs.is_dir():
+        pytest.skip("sample_logs/ not generated")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    ok_json = tmp_path / "ok.json"
+    res = CliRunner().invoke(main, ["analyze", str(logs), "--json", str(ok_json), "-o", str(blocker / "r.html")])
+    assert res.exit_code == 2
+    assert "cannot write" in res.output and str(blocker / "r.html") in res.output
+    assert "Traceback" not in res.output
+    assert not ok_json.exists()  # all or nothing
+    assert not list(tmp_path.glob(".*.tmp"))

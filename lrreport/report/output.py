@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic", "write_output"]
+__all__ = ["OutputError", "write_all", "write_atomic", "write_output"]
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
@@ -40,3 +40,41 @@ def write_output(dest: str, data: str) -> None:
         sys.stdout.flush()
     else:
         write_atomic(dest, data)
+
+
+class OutputError(Exception):
+    """An output that could not be written; ``str()`` is a one-line reason naming the path."""
+
+
+def write_all(outputs: list[tuple[str, str]]) -> None:
+    """Write every (path, text) or none: all go to temporary files first, and are renamed
+    into place only when every one of them was written. ``-`` goes to stdout, last."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for dest, text in outputs:
+            if dest == "-":
+                continue
+            target = Path(dest)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(text.encode("utf-8"))
+            except OSError as exc:
+                raise OutputError(f"cannot write {dest}: {exc.strerror or exc}") from None
+            staged.append((tmp, target))
+        umask = os.umask(0)
+        os.umask(umask)
+        for tmp, target in staged:
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, target)
+        staged = []
+    finally:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    for dest, text in outputs:
+        if dest == "-":
+            write_output(dest, text)
