@@ -40,10 +40,11 @@ class Config:
     explosion_ratio: float = 10.0
     recover_ratio: float = 1.5
 
-    # --- too high: spikes, oscillation, a dead network ----------------------------
-    #: A spike is a point this many times the rolling median (Hampel-style, on
-    #: the loss itself, which is positive); 3x is far beyond minibatch noise of
-    #: a healthy run (measured on the harness corpus: healthy runs peak < 2x).
+    # --- too high: spikes, a dead network --------------------------------------------
+    #: A spike is a point this many times the rolling median of the points before
+    #: it (Hampel-style, on the loss itself, which is positive). Single spikes of
+    #: 5-6x occur in healthy runs at the top of their good LR range (harness
+    #: corpus), so lr_too_high also asks for several (detectors/lr_too_high.py).
     spike_ratio: float = 3.0
     #: Peak of the loss in the first 20% of training relative to its first
     #: points: cross-entropy nets at a far too high LR jump 2.3 -> 25 -> 163
@@ -52,20 +53,11 @@ class Config:
     #: The loss "stalls high": the best loss reached stays above this fraction
     #: of the starting loss (no real learning at all).
     stall_fraction: float = 0.85
-    #: Oscillation: fraction of sign changes of the smoothed-loss differences,
-    #: AUTOTRAINER-style, but on the smoothed series and only with a large amplitude.
-    oscillation_sign_rate: float = 0.35
-    oscillation_amplitude: float = 0.15
-    #: Noise that dwarfs the trend: robust residual spread / total decrease.
-    noise_to_trend: float = 1.0
 
     # --- too low ----------------------------------------------------------------
     #: Relative improvement of the smoothed loss over the run below which the
     #: run "barely moved" (TheDeepChecker's stagnation idea, made relative).
     low_total_improvement: float = 0.15
-    #: Still falling at the end at this fraction of the total drop per 10% of
-    #: the run (projection: would need many times the budget).
-    low_tail_slope: float = 0.08
 
     # --- plateau (Keras ReduceLROnPlateau semantics) ------------------------------
     plateau_patience_frac: float = 0.25
