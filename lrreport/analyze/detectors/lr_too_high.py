@@ -207,7 +207,12 @@ def dead_at_chance(ctx: RunContext) -> dict | None:
     if not (blew_up or collapsed):
         return None
     tail_loss = float(np.median(l[-k:])) if collapsed else level
-    return {"share_at_chance": share, "chance_accuracy": chance_acc, "classes_implied": float(np.exp(tail_loss)),
+    # Where the final stretch at chance began (the acc points paired above, less the first).
+    streak = len(at_chance) - (np.flatnonzero(~at_chance)[-1] + 1 if (~at_chance).any() else 0)
+    steps = acc.step[ok][1:]
+    since = int(steps[len(steps) - streak]) if streak else int(steps[-1])
+    return {
+        "at_chance_since_step": since,"share_at_chance": share, "chance_accuracy": chance_acc, "classes_implied": float(np.exp(tail_loss)),
             "first_epoch_mean_loss": t0, "loss_after": tail_loss, "collapsed_after_learning": collapsed,
             "best_accuracy_before": float(np.max(a[:-k])) if collapsed else None}
 
@@ -290,7 +295,7 @@ def detect(ctx: RunContext) -> list[Finding]:
     dc = dead_at_chance(ctx)
     if dc:
         parts.update(dc)
-        ranges += [curve.first_step, curve.last_step]
+        ranges += [dc["at_chance_since_step"] if dc["collapsed_after_learning"] else curve.first_step, curve.last_step]
     sp = spike_evidence(ctx, curve)
     if sp:
         parts.update(sp)
@@ -343,7 +348,7 @@ def detect(ctx: RunContext) -> list[Finding]:
             metric=metric,
             start_step=int(start),
             end_step=int(end),
-            message=f"Training does not settle between steps {start} and {end}: " + "; ".join(what) + ".",
+            message=f"The LR was too high for this run between steps {start} and {end}: " + "; ".join(what) + ".",
             advice=(f"Lower the LR to about {fmt(sugg)} (from {fmt(lr)})" if sugg else "Lower the LR about 3x")
             + (", and warm it up over the first epoch" if fb else " or decay it (cosine or StepLR)")
             + "; gradient clipping tames single spikes.",
