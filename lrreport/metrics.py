@@ -12,6 +12,8 @@ as ``g0`` in ``eval_g0_loss`` or ``LMOutput`` in ``LMOutput_loss``).
 * A tag with a qualifier is a **qualified** match: it becomes the canonical
   series only when the run has no exact one (``eval_g0_loss`` is the run's
   ``val_loss`` when there is no plain ``eval_loss``).
+* A run with a ``test`` loss and no validation loss uses the test curve as
+  its ``val_loss`` (tutorials log ``Loss/test`` every epoch).
 * When several tags of one run claim the same name, the one with the most
   points wins (Lightning's ``train_loss_step`` over ``train_loss_epoch``); the
   others keep their own tag as their metric name. Nothing is ever dropped.
@@ -60,6 +62,7 @@ SPLIT_WORDS: Mapping[str, str] = {
     "eval": "val",
     "evaluation": "val",
     "dev": "val",
+    "holdout": "val",
     "test": "test",
     "testing": "test",
 }
@@ -85,11 +88,12 @@ UPDATE_RATIO_RE = re.compile(
     r"^(?:update[_\-. ]?(?:to[_\-. ]?(?:weight|param)[_\-. ]?)?ratio|update_ratio)/(?P<group>[^/]+)$", re.I
 )
 _SPLIT_RE = re.compile(r"[/_\-. ]+")
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def split_words(tag: str) -> list[str]:
-    """Lower-case words of a tag, split on ``/ _ - .`` and whitespace."""
-    return [w for w in _SPLIT_RE.split(tag.strip().lower()) if w]
+    """Lower-case words of a tag, split on ``/ _ - .``, whitespace and camelCase (``valLoss``)."""
+    return [w for w in _SPLIT_RE.split(_CAMEL_RE.sub(" ", tag.strip()).lower()) if w]
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,12 @@ def resolve_metrics(tag_points: Mapping[str, int] | Iterable[tuple[str, int]]) -
             continue
         rank = (0 if mm.exact else 1, -int(n), len(tag), tag)
         claims.setdefault(mm.metric, []).append((rank, tag))
+    # A run that evaluated only on a "test" split (the PyTorch tutorials' Loss/test)
+    # has that as its validation curve.
+    if "val_loss" not in claims and "test_loss" in claims:
+        claims["val_loss"] = claims.pop("test_loss")
+        if "val_acc" not in claims and "test_acc" in claims:
+            claims["val_acc"] = claims.pop("test_acc")
     winners: set[str] = set()
     for metric, cands in claims.items():
         cands.sort()

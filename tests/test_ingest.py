@@ -239,3 +239,40 @@ def test_fifo_named_like_a_log_is_skipped(tmp_path):
     write_keras_history(tmp_path / "ok" / "history.json", _hist())
     rs = lrreport.load(tmp_path)  # must not block on the FIFOs
     assert list(rs.runs) == ["ok"]
+
+
+def test_torch_add_scalars_children_belong_to_their_run(tmp_path):
+    torch_tb = pytest.importorskip("torch.utils.tensorboard")
+    w = torch_tb.SummaryWriter(str(tmp_path / "exp1"))
+    for i in range(5):
+        w.add_scalars("Loss", {"train": 1.0 / (i + 1), "val": 1.2 / (i + 1)}, i)
+        w.add_scalar("lr", 0.1, i)
+    w.close()
+    w = torch_tb.SummaryWriter(str(tmp_path / "exp1" / "other"))  # a later, separate process would differ
+    w.close()
+    rs = lrreport.load(tmp_path)
+    assert list(rs.runs) == ["exp1"]
+    assert {"train_loss", "val_loss", "lr"} <= set(rs.metrics("exp1"))
+    assert rs.series("exp1", "val_loss").value[0] == pytest.approx(1.2)
+
+
+def test_separate_writer_in_a_subfolder_is_its_own_run(tmp_path):
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.compat.proto.event_pb2 import Event
+
+    def write(path, name, tag):
+        path.mkdir(parents=True, exist_ok=True)
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+        w = EventFileWriter(str(path), filename_suffix="")
+        for i in range(3):
+            v = summary_pb2.Summary.Value(tag=tag, simple_value=1.0 / (i + 1))
+            w.add_event(Event(wall_time=1.0, step=i, summary=summary_pb2.Summary(value=[v])))
+        w.close()
+        (f,) = [p for p in path.iterdir() if "tfevents" in p.name]
+        f.rename(path / name)
+
+    write(tmp_path / "a", "events.out.tfevents.100.hostA.11.0", "loss")
+    write(tmp_path / "a" / "b", "events.out.tfevents.200.hostB.22.0", "loss")
+    rs = lrreport.load(tmp_path)
+    assert sorted(rs.runs) == ["a", "a/b"]

@@ -74,3 +74,15 @@ def test_names_never_collide():
     got = resolve_metrics({"loss": 100, "train_loss": 1, "lr": 5, "lr-Adam": 5})
     assert len(set(got.values())) == len(got)
     assert got["loss"] == "train_loss"
+
+
+@pytest.mark.parametrize("tag,metric", [("trainLoss", "train_loss"), ("valLoss", "val_loss"), ("valAccuracy", "val_acc"), ("holdout_loss", "val_loss")])
+def test_camel_case_and_holdout(tag, metric):
+    assert match_tag(tag).metric == metric
+
+
+def test_test_split_is_validation_only_when_there_is_none():
+    got = resolve_metrics({"Loss/train": 100, "Loss/test": 10, "Accuracy/test": 10})
+    assert got == {"Loss/train": "train_loss", "Loss/test": "val_loss", "Accuracy/test": "val_acc"}
+    got = resolve_metrics({"train_loss": 100, "valid_loss": 10, "test_loss": 1})
+    assert got["valid_loss"] == "val_loss" and got["test_loss"] == "test_loss"

@@ -5,8 +5,10 @@ Rules, in the order they apply:
 * An MLflow run folder (``meta.yaml`` + ``metrics/``) is one run; nothing
   below it is walked (its artifacts would count the run twice).
 * TensorBoard event files: all event files of a folder belong to one run. A
-  folder named ``train``/``validation`` (Keras' TensorBoard callback) or named
-  like a timestamp (torch's ``add_hparams`` sub-run) belongs to its parent run.
+  folder named ``train``/``validation`` (Keras' TensorBoard callback), named
+  like a timestamp (torch's ``add_hparams`` sub-run), or written by the same
+  process as its parent's event file (torch's ``add_scalars`` children,
+  ``Loss_train/``, ``Loss_val/``) belongs to its parent run.
   ``*.profile-empty`` files are skipped, as TensorBoard does.
 * ``trainer_state.json``: one run per Trainer output folder; the copies in
   ``checkpoint-*/`` are snapshots of it, and only the most complete is read.
@@ -33,7 +35,9 @@ from .tfevents import is_event_file
 
 __all__ = ["RunSource", "discover", "source_of_file"]
 
-KERAS_TB_SUBDIRS = frozenset({"train", "validation", "eval", "val", "valid", "training", "evaluation"})
+KERAS_TB_SUBDIRS = frozenset({"train", "validation", "eval", "val", "valid", "training", "evaluation", "test"})
+#: events.out.tfevents.<time>.<host>[.<pid>[.<n>]]: the writer's identity is host.pid.
+EVENT_NAME = re.compile(r"tfevents\.\d+(?:\.\d+)?\.(?P<who>.+?)(?:\.\d+)?$")
 TIMESTAMP_DIR = re.compile(r"^\d{9,11}(\.\d+)?$")
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", ".git", ".hg", ".svn", ".ipynb_checkpoints", ".trash", "artifacts"})
 CSV_SUFFIXES = (".csv", ".log", ".tsv")
@@ -142,8 +146,25 @@ def _regular_file(p: Path) -> bool:
         return False
 
 
-def _event_run_root(d: Path, logdir: Path) -> Path:
-    if d != logdir and (d.name.lower() in KERAS_TB_SUBDIRS or TIMESTAMP_DIR.match(d.name)):
+def _writer_ids(files: list[Path]) -> set[str]:
+    ids = set()
+    for f in files:
+        m = EVENT_NAME.search(f.name)
+        if m:
+            ids.add(m.group("who"))
+    return ids
+
+
+def _event_run_root(d: Path, logdir: Path, event_dirs: dict[Path, list[Path]]) -> Path:
+    """The run a folder of event files belongs to: its own, or its parent's for Keras'
+    train/ + validation/ layout, torch's add_hparams sub-run (a timestamp), and torch's
+    add_scalars children (<tag>_<key>/ folders written by the parent run's process)."""
+    if d == logdir:
+        return d
+    if d.name.lower() in KERAS_TB_SUBDIRS or TIMESTAMP_DIR.match(d.name):
+        return d.parent
+    parent_files = event_dirs.get(d.parent)
+    if parent_files and _writer_ids(event_dirs[d]) & _writer_ids(parent_files):
         return d.parent
     return d
 
@@ -172,7 +193,7 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
             src.cached[logdir] = obj
         return [src]
 
-    event_runs: dict[Path, list[Path]] = {}
+    event_dirs: dict[Path, list[Path]] = {}
     mlflow_runs: list[Path] = []
     hf_states: dict[Path, list[Path]] = {}
     file_logs: dict[Path, list[tuple[str, Path, Any]]] = {}
@@ -192,12 +213,15 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
             if kind is None:
                 continue
             if kind == "tfevents":
-                event_runs.setdefault(_event_run_root(d, logdir), []).append(p)
+                event_dirs.setdefault(d, []).append(p)
             elif kind == "hf_trainer_state" and fn == "trainer_state.json":
                 hf_states.setdefault(_hf_run_root(p), []).append(p)
             else:
                 file_logs.setdefault(d, []).append((kind, p, obj))
 
+    event_runs: dict[Path, list[Path]] = {}
+    for d, files in event_dirs.items():
+        event_runs.setdefault(_event_run_root(d, logdir, event_dirs), []).extend(files)
     sources: dict[Path, RunSource] = {}
 
     def source_at(root: Path) -> RunSource:
