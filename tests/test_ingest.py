@@ -276,3 +276,16 @@ def test_separate_writer_in_a_subfolder_is_its_own_run(tmp_path):
     write(tmp_path / "a" / "b", "events.out.tfevents.200.hostB.22.0", "loss")
     rs = lrreport.load(tmp_path)
     assert sorted(rs.runs) == ["a", "a/b"]
+
+
+def test_history_saved_through_pandas(tmp_path):
+    import pandas as pd
+
+    h = _hist(lr=False)
+    pd.DataFrame(h).to_csv(tmp_path / "history.csv")
+    (tmp_path / "j").mkdir()
+    pd.DataFrame(h).to_json(tmp_path / "j" / "history.json")
+    rs = lrreport.load(tmp_path)
+    for run in rs.runs:
+        assert {"train_loss", "val_loss", "train_acc", "val_acc"} <= set(rs.metrics(run)), run
+        assert list(rs.series(run, "val_loss").step) == list(range(12))

@@ -99,10 +99,12 @@ def wide_to_long(
     cols = list(df.columns)
     step_col = None if step_from_epoch else _find(cols, STEP_COLUMNS)
     epoch_col = _find(cols, EPOCH_COLUMNS)
+    if step_col is None and epoch_col is None and cols and cols[0] in ("", "Unnamed: 0"):
+        epoch_col = cols[0]  # a pandas index written by DataFrame.to_csv(): the epoch
     time_col = _find(cols, TIME_COLUMNS)
     n = df.height
-    epoch = _to_float(df[epoch_col]) if epoch_col else pl.Series("epoch", [None] * n, dtype=pl.Float64)
-    wall = _to_float(df[time_col]) if time_col else pl.Series("wall_time", [None] * n, dtype=pl.Float64)
+    epoch = _to_float(df[epoch_col]) if epoch_col is not None else pl.Series("epoch", [None] * n, dtype=pl.Float64)
+    wall = _to_float(df[time_col]) if time_col is not None else pl.Series("wall_time", [None] * n, dtype=pl.Float64)
     if step_col is not None:
         step_f = _to_float(df[step_col])
     elif epoch_col is not None:

@@ -104,6 +104,8 @@ def _csv_kind(path: Path) -> str | None:
     if not header or len(header) < 2:
         return None
     lower = [h.lower() for h in header]
+    if lower[0] in ("", "unnamed: 0") and any("loss" in c for c in lower[1:]):
+        return "csv"  # pd.DataFrame(history.history).to_csv(): the index is the epoch
     has_step = any(c in lower for c in STEP_COLUMNS)
     has_epoch = any(c in lower for c in EPOCH_COLUMNS)
     if path.name == "metrics.csv" and "step" in lower:

@@ -7,6 +7,8 @@
 * ``json.dump(model.fit(...).history)``: a dict of metric -> per-epoch list
   (``acc`` or ``accuracy``, ``lr`` or ``learning_rate``; multi-output models
   prefix the output name, ``LMOutput_loss``). Entries may be null.
+* ``pd.DataFrame(history.history).to_json()`` (columns of ``{"0": x, ...}``) is
+  read as the same dict of lists.
 * A pickled History dict is read only with ``allow_pickle=True``: unpickling
   runs arbitrary code, so it is never the default.
 """
@@ -56,8 +58,22 @@ def _number(x: Any) -> float | None:
     return None
 
 
+def _index_dict_to_list(v: Any) -> Any:
+    """pandas' DataFrame.to_json() writes each column as {"0": x, "1": y, ...}."""
+    if isinstance(v, dict) and v and all(isinstance(k, str) and k.isdigit() for k in v):
+        return [v[k] for k in sorted(v, key=int)]
+    return v
+
+
+def normalize_history(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _index_dict_to_list(v) for k, v in obj.items()}
+    return obj
+
+
 def looks_like_history(obj: Any) -> bool:
     """A dict of metric name -> list of numbers, with at least one loss-like key."""
+    obj = normalize_history(obj)
     if not isinstance(obj, dict) or not obj:
         return False
     lists = [k for k, v in obj.items() if isinstance(k, str) and isinstance(v, list)]
@@ -121,6 +137,7 @@ def read_keras_history(path: Path, obj: Any = None) -> RunData:
     obj = load_json(path) if obj is None else obj
     if isinstance(obj, dict) and isinstance(obj.get("history"), dict):
         obj = obj["history"]  # {"history": {...}, "params": {...}} dumps
+    obj = normalize_history(obj)
     if not looks_like_history(obj):
         raise LogReadError(path, "not a Keras History dump (expected a dict of metric -> list)")
     return history_to_run(path, obj, "keras_history")
