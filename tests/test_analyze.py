@@ -162,3 +162,27 @@ def test_tables_for_notebooks(realworld):
     assert df.height == len(a.findings) and "advice" in df.columns
     assert a.to_pandas().shape[0] == df.height
     assert "<table>" in a._repr_html_()
+
+
+def test_sweep_found_from_run_names_when_logs_carry_no_lr(tmp_path):
+    """Keras histories with no LR key and no hyperparameters: the folder names say the LR."""
+    from conftest import write_keras_history
+
+    rng = np.random.default_rng(0)
+    t = np.arange(20)
+    shapes = {
+        1e-5: 2.3 - 0.002 * t,                       # barely moves
+        1e-3: 0.3 + 2.0 * np.exp(-t / 4),            # the best
+        1e-2: 0.35 + 1.95 * np.exp(-t / 3),          # about as good
+        1.0: 2.3 + 0.3 * np.abs(np.sin(t)),          # never learns
+    }
+    for lr, y in shapes.items():
+        noise = 1 + 0.01 * rng.standard_normal(20)
+        write_keras_history(tmp_path / f"lr={lr:g}_seed=0" / "history.json", {"loss": list(y * noise), "val_loss": list(y * 1.05)})
+    a = lrreport.analyze(lrreport.load(tmp_path))
+    (sweep,) = a.sweeps
+    assert sweep.best_lr == pytest.approx(1e-3)
+    pos = {r.lr: r.position for r in sweep.runs}
+    assert pos[1e-5] == "too_low" and pos[1.0] == "too_high"
+    (f,) = [f for f in a.run_findings("lr=1e-05_seed=0") if f.code == "lr_too_low"]
+    assert f.suggested_lr == pytest.approx(1e-3)

@@ -54,6 +54,19 @@ def _as_float(v: Any) -> float | None:
     return None
 
 
+#: An LR written into a run's path by a sweep script: lr=1e-3, lr_0.01, lr-3e-4, learning_rate=0.1.
+LR_IN_NAME = re.compile(
+    r"(?:^|[/_\-. ])(?:lr|learning[_\-]?rate)[=_\-]?(?P<v>\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?=$|[/_\-, ])", re.I
+)
+
+
+def name_lr(run: str) -> float | None:
+    """The LR a run's path names, when exactly one LR value is named."""
+    found = {float(m.group("v")) for m in LR_IN_NAME.finditer(run)}
+    found = {f for f in found if 0 < f < 1e3}
+    return found.pop() if len(found) == 1 else None
+
+
 def hparam_lr(hparams: dict[str, Any]) -> float | None:
     """The run's configured LR from its hyperparameters, when they name one."""
     lower = {k.lower(): v for k, v in hparams.items()}
@@ -158,7 +171,8 @@ class RunContext:
 
     @cached_property
     def nominal_lr(self) -> float | None:
-        """The LR this run was configured with: hparams, else the peak of its logged LR."""
+        """The LR this run was configured with: hparams, else the peak of its logged LR,
+        else the LR its path names (``lr=1e-3/``, as sweep scripts name run folders)."""
         f = hparam_lr(self.info.hparams)
         if f is not None:
             return f
@@ -166,7 +180,7 @@ class RunContext:
             v = self.lr.value[np.isfinite(self.lr.value)]
             if len(v) and np.max(v) > 0:
                 return float(np.max(v))
-        return None
+        return name_lr(self.run)
 
     def lr_at(self, step: int) -> float | None:
         """The LR in force at ``step`` (the last logged value at or before it)."""

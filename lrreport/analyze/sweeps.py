@@ -88,9 +88,15 @@ def _describe(settings: tuple[tuple[str, str], ...], parent: str) -> str:
     return f"LR sweep in {where}" + (f" ({shown}{', ...' if len(settings) > 4 else ''})" if shown else "")
 
 
+SEED_IN_NAME = re.compile(r"(?:^|[/_\-. ])seed[=_\-]?(\d+)(?=$|[/_\-. ])", re.I)
+
+
 def _seed(ctx: RunContext) -> str | None:
     hp = {k.lower(): v for k, v in ctx.info.hparams.items()}
     v = hp.get("seed", hp.get("random_seed"))
+    if v is None:
+        m = SEED_IN_NAME.findall(ctx.run)
+        v = m[-1] if len(set(m)) == 1 else None
     return None if v is None else str(v)
 
 
