@@ -58,18 +58,27 @@ def _boundaries(runset: RunSet, run: str) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def _per_epoch(series: Series | None, ends: np.ndarray, how: str) -> np.ndarray:
+    """Per epoch: the mean of the series' points in it ("mean"; a NaN anywhere in the
+    epoch makes it NaN, as it would in the training loop) or its last point ("last")."""
     out = np.full(len(ends), np.nan)
     if series is None or not len(series):
         return out
     idx = np.searchsorted(ends, series.step, side="left")
-    for i in range(len(ends)):
-        vals = series.value[idx == i]
-        if len(vals):
-            if how == "mean":
-                # A NaN anywhere in the epoch makes the epoch's mean NaN, as it would in the training loop.
-                out[i] = float(np.mean(vals))
-            else:
-                out[i] = float(vals[-1])
+    inside = idx < len(ends)
+    idx, vals = idx[inside], series.value[inside]
+    if not len(idx):
+        return out
+    if how == "mean":
+        with np.errstate(invalid="ignore", over="ignore"):
+            sums = np.bincount(idx, weights=vals, minlength=len(ends))
+        counts = np.bincount(idx, minlength=len(ends))
+        has = counts > 0
+        out[has] = sums[has] / counts[has]
+    else:
+        # The series is in step order, so each epoch's last point is its last occurrence.
+        rev_first = np.unique(idx[::-1], return_index=True)
+        groups, pos = rev_first
+        out[groups] = vals[len(vals) - 1 - pos]
     return out
 
 
