@@ -84,6 +84,10 @@ def detect(ctx: RunContext) -> list[Finding]:
         return []
     s = signals.rolling_median(y, 3)
     start = float(max(y[0], s[0]))
+    if use_val and fast is not None:
+        # The first evaluation comes after an epoch of training: what the run learned in
+        # that epoch counts too, so it starts from the first epoch's mean training loss.
+        start = max(start, float(ep.train[0]))
     best = float(np.min(s))
     end = float(s[-1])
     impr = (start - best) / start
