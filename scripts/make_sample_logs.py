@@ -18,6 +18,7 @@ real time it was written.
 | schedule-cut-early/ | MLflow file store | StepLR(step_size=1, gamma=0.1): the LR is gone after 3 epochs |
 | lr-sweep/ | tfevents, Keras TensorBoard layout (train/ + validation/) | 5 LRs from 1e-4 to 10 on digits |
 | group-lrs/ | tfevents | body at 3e-5 (frozen) and head at 3e-2: per-group LRs and update ratios |
+| warmup-needed/ | tfevents | Adam at 0.05 with no warmup: the loss jumps 8x in the first steps, then recovers |
 | lr-find/ | tfevents | an LR range test on digits, with its suggested LR in the hparams |
 """
 
@@ -53,6 +54,9 @@ def runs() -> list[tuple[str, TrainConfig]]:
                                            log_every=5, formats=("mlflow",))),
         ("group-lrs", TrainConfig(**{**DIGITS, "hidden": (64, 64)}, lr=0.03, momentum=0.9,
                                   group_lr={"body": 3e-5, "head": 3e-2}, log_every=2, formats=("tb",))),
+        ("warmup-needed", TrainConfig(dataset="digits", hidden=(256, 256), epochs=8, batch_size=32, optimizer="adam",
+                                      lr=0.05, schedule="constant", sched_interval="step", log_every=1, device="cpu",
+                                      fixed_clock=True, formats=("tb",))),
     ]
 
 

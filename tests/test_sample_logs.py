@@ -36,6 +36,12 @@ def test_story(analysis, run):
     assert got == STORIES[run], (run, got)
 
 
+def test_warmup_needed_on_a_real_early_blow_up(analysis):
+    (f,) = [f for f in analysis.run_findings("warmup-needed") if f.code == "warmup_needed"]
+    assert f.evidence["early_peak_over_start"] > 3 and f.start_step == 0
+    assert f.warmup_steps >= f.end_step and f"total_iters={f.warmup_steps}" in f.advice
+
+
 def test_divergence_and_early_schedule_cut(analysis):
     div = [r for r in analysis.runs if r.startswith("divergence/")]
     cut = [r for r in analysis.runs if r.startswith("schedule-cut-early/")]

@@ -61,10 +61,14 @@ def detect(ctx: RunContext) -> list[Finding]:
         return []
     if curve.end > RECOVERED * first:
         return []
-    # Instability lasts until the smoothed loss is back below its start for good.
-    sm = curve.smooth
-    back = np.flatnonzero(sm[peak_i:] < first)
-    settle_i = peak_i + int(back[0]) if len(back) else w
+    # Instability lasts until the loss is back below its start for good: the first point
+    # after the peak from which the next few points' median stays under the start.
+    after = v[peak_i + 1 :]
+    settle_i = w
+    for j in range(len(after)):
+        if float(np.median(after[j : j + 5])) < first:
+            settle_i = peak_i + 1 + j
+            break
     settle_step = int(st[min(settle_i, n - 1)])
     total = max(1, curve.last_step - curve.first_step)
     warmup = int(max(settle_step - curve.first_step, round(cfg.warmup_window_frac * total)))
