@@ -25,9 +25,10 @@ Three kinds of evidence, each enough on its own:
   (it learned, then collapsed). A too-low run also starts at chance, but
   without the blow-up, and it leaves chance rather than falling back to it.
 * **Spikes.** Points far above the rolling median of the points before them
-  (``spike_ratio``, Hampel-style), large against the loss scale, and repeated
-  (``MIN_SPIKES``) after the first few percent of training (early ones are
-  ``warmup_needed``). A single spike of a healthy run is not enough.
+  (``spike_ratio``, Hampel-style), large against the loss scale, followed by
+  raised losses (the model was shaken, not just handed a hard batch), and
+  repeated (``MIN_SPIKES``) after the first few percent of training (early
+  ones are ``warmup_needed``). A single spike of a healthy run is not enough.
 * **Rebounds.** The per-epoch mean training loss climbs back ``REBOUND`` above
   its best so far, by more than ``NOISE_MULT`` times its usual epoch-to-epoch
   change, while the LR did not rise, and stays up (the later epochs' median
@@ -53,6 +54,9 @@ SPIKE_MIN_HEIGHT = 0.33
 #: Spikes counted this many times (after the warmup window) make the run spiky;
 #: healthy runs at the top of their good LR range show up to 4 (harness corpus).
 MIN_SPIKES = 5
+#: A spike counts when the median of the AFTER_SPIKE points after it is still
+#: AFTER_SPIKE_RAISED times the baseline (the model itself was shaken).
+AFTER_SPIKE, AFTER_SPIKE_RAISED = 3, 1.5
 #: First-epoch mean over the loss at its end, beyond which the first epoch blew up.
 FIRST_EPOCH_BLOWUP = 10.0
 #: A classification loss this high (nats) is no starting point: the logits blew up.
@@ -125,7 +129,12 @@ def spike_evidence(ctx: RunContext, curve: Curve) -> dict | None:
 
     base = pd.Series(v).shift(1).rolling(cfg.spike_window, min_periods=3).median().to_numpy()
     height = v[idx] - base[idx]
-    keep = height > SPIKE_MIN_HEIGHT * curve.start
+    # An instability shakes the model: the points right after a spike stay raised. A batch
+    # that is merely hard (one outlier in a small data set near convergence) is followed
+    # by ordinary losses again.
+    after = np.array([np.median(v[i + 1 : i + 1 + AFTER_SPIKE]) if i + 1 < n else np.nan for i in idx])
+    lasting = after > AFTER_SPIKE_RAISED * base[idx]
+    keep = (height > SPIKE_MIN_HEIGHT * curve.start) & lasting
     idx = idx[keep]
     if not len(idx):
         return None

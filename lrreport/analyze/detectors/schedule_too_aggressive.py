@@ -7,7 +7,8 @@ tenth of the peak. Evidence: (1) the LR collapsed in the first half of the
 run; (2) just before the cut the loss was still falling fast - the last stretch
 before the cut brought a large share of the drop so far; (3) after the
 collapse the loss barely moved. A StepLR that halves a converging run's LR,
-or a cosine that reaches its floor at the end, passes all three.
+or a cosine that reaches its floor at the end, passes all three; a schedule
+whose LR comes back up after the low (warm restarts, cyclic LRs) is no cut.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def detect(ctx: RunContext) -> list[Finding]:
         return []
     cut_step = int(ls[peak_i + after_peak[0]])
     low_step = int(ls[peak_i + collapsed[0]])
+    # Warm restarts and cyclic schedules bring the LR back up: that is not a cut.
+    if np.max(lv[peak_i + collapsed[0] :]) >= cfg.cut_fraction * peak:
+        return []
     first, last = curve.first_step, curve.last_step
     span = max(1, last - first)
     if (low_step - first) / span > 0.5 or cut_step <= first:
