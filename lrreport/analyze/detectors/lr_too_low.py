@@ -52,8 +52,9 @@ def _cut_early(ctx: RunContext) -> bool:
     curve = ctx.loss
     first, last = (curve.first_step, curve.last_step) if curve is not None else (int(st[0]), int(st[-1]))
     mid = first + (last - first) / 2
-    low = np.flatnonzero(v < 0.1 * np.max(v))
-    return bool(len(low) and st[low[0]] <= mid)
+    peak = int(np.argmax(v))  # a warmup's low start is not a cut: look after the peak
+    low = np.flatnonzero(v[peak:] < 0.1 * v[peak])
+    return bool(len(low) and st[peak + low[0]] <= mid)
 
 
 def _learned_in_first_epoch(ep) -> float | None:
