@@ -186,3 +186,17 @@ def test_sweep_found_from_run_names_when_logs_carry_no_lr(tmp_path):
     assert pos[1e-5] == "too_low" and pos[1.0] == "too_high"
     (f,) = [f for f in a.run_findings("lr=1e-05_seed=0") if f.code == "lr_too_low"]
     assert f.suggested_lr == pytest.approx(1e-3)
+
+
+def test_lr_range_test_recognised_by_its_exponential_ramp(tmp_path):
+    """No hparams, no telling name: the LR growing exponentially over the whole run is enough."""
+    from conftest import write_keras_csv
+
+    lrs = list(1e-6 * (10.0 / 1e-6) ** (np.arange(80) / 79))
+    x = np.log10(lrs)
+    loss = list(2.3 - 1.5 / (1 + np.exp(-(x + 3) * 2)) + np.where(x > -0.5, 10 ** (2 * (x + 0.5)), 0))
+    write_keras_csv(tmp_path / "probe" / "training.log", {"loss": loss, "lr": lrs})
+    a = lrreport.analyze(lrreport.load(tmp_path))
+    res = a.lr_finds["probe"]
+    assert 1e-4 < res.suggested_lr < 1.0 and set(res.candidates) == {"valley", "minimum", "steepest"}
+    assert not [f for f in a.findings if f.code in ("divergence", "lr_too_high")]  # the blow-up is the test's end

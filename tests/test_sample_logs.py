@@ -66,3 +66,17 @@ def test_sweep_and_lr_find(analysis):
         if r.position in ("too_high", "too_low"):
             (f,) = [f for f in analysis.run_findings(r.run) if f.code in ("lr_too_high", "lr_too_low", "divergence")]
             assert f.suggested_lr == pytest.approx(sweep.best_lr)
+
+
+def test_demo_trace_is_the_epoch_table_the_project_started_from(analysis):
+    tr = analysis.trace("healthy-demo")
+    assert tr.height == 15 and list(tr.columns) == ["epoch", "step", "train_loss", "val_loss", "val_acc", "lr", "observation"]
+    assert tr["lr"].to_list()[:5] == pytest.approx([0.1] * 5)  # float32 in TensorBoard
+    assert tr["lr"][5] == pytest.approx(0.05) and tr["lr"][10] == pytest.approx(0.025)
+    assert tr["observation"][5] == "LR reduced to 0.05 by scheduler"
+    assert tr["observation"][10] == "LR reduced to 0.025 by scheduler"
+    # Same numbers as the harness printed for its epoch table (mean train loss, val loss).
+    assert tr["train_loss"][0] == pytest.approx(0.6217, abs=1e-4) and tr["val_loss"][0] == pytest.approx(0.5533, abs=1e-4)
+    ov = analysis.trace("overfitting")
+    (i,) = [k for k, o in enumerate(ov["observation"]) if "best val loss" in o]
+    assert ov["observation"][i + 1].startswith("val loss rising since epoch")

@@ -109,8 +109,9 @@ def read_source(src: RunSource, allow_pickle: bool = False) -> tuple[list[RunDat
 
 
 def _epochs_from_epoch_tag(frame: pl.DataFrame) -> pl.DataFrame:
-    """Lightning logs the epoch as a scalar named ``epoch`` in TensorBoard; use it to fill
-    the epoch column (the epoch logged at or before each step) when the log has none."""
+    """Lightning logs the epoch as a scalar named ``epoch`` in TensorBoard (with every
+    logging call; other loggers once, at the epoch's end); use it to fill the epoch column
+    when the log has none: a step belongs to the epoch logged next at or after it."""
     if frame["epoch"].null_count() < frame.height:
         return frame
     ep = frame.filter(pl.col("tag") == "epoch").select("step", pl.col("value").alias("_ep"))
@@ -119,8 +120,8 @@ def _epochs_from_epoch_tag(frame: pl.DataFrame) -> pl.DataFrame:
     ep = ep.filter(pl.col("_ep").is_finite()).unique("step", keep="last").sort("step")
     if ep.height == 0:
         return frame
-    out = frame.with_row_index("_i").sort("step").join_asof(ep, on="step", strategy="backward")
-    out = out.with_columns(pl.col("_ep").fill_null(ep["_ep"][0]))
+    out = frame.with_row_index("_i").sort("step").join_asof(ep, on="step", strategy="forward")
+    out = out.with_columns(pl.col("_ep").fill_null(ep["_ep"][-1]))
     return out.sort("_i").with_columns(pl.col("_ep").alias("epoch")).drop("_i", "_ep")
 
 
