@@ -289,3 +289,16 @@ def test_history_saved_through_pandas(tmp_path):
     for run in rs.runs:
         assert {"train_loss", "val_loss", "train_acc", "val_acc"} <= set(rs.metrics(run)), run
         assert list(rs.series(run, "val_loss").step) == list(range(12))
+
+
+def test_yaml_alias_bomb_in_hparams_does_not_hang(tmp_path):
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 12):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    d = tmp_path / "lightning_logs" / "version_0"
+    d.mkdir(parents=True)
+    (d / "hparams.yaml").write_text("\n".join(lines) + "\nlr: 0.01\n")
+    (d / "metrics.csv").write_text("epoch,step,train_loss,val_loss\n0,0,1.0,1.1\n1,1,0.8,0.9\n")
+    rs = lrreport.load(tmp_path)  # 9**12 strings if expanded: must return at once
+    info = rs.runs["lightning_logs/version_0"]
+    assert info.hparams["lr"] == 0.01 and len(info.hparams["a11"]) <= 400

@@ -10,6 +10,7 @@ holds the hyperparameters; it is read with ``yaml.safe_load`` only.
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,27 @@ from .csvlog import read_wide_csv, wide_to_long
 __all__ = ["read_hparams_yaml", "read_lightning_csv"]
 
 
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
+#: hparams.yaml is flattened to at most this many keys and this depth: YAML aliases can
+#: make a small file expand exponentially (a "billion laughs" file), which must not hang us.
+MAX_HPARAMS, MAX_DEPTH, MAX_TEXT = 1000, 6, 200
+_short = reprlib.Repr()
+_short.maxlevel, _short.maxlist, _short.maxdict, _short.maxstring, _short.maxother = 2, 6, 6, MAX_TEXT, MAX_TEXT
+
+
+def _flatten(d: dict, prefix: str = "", out: dict[str, Any] | None = None, depth: int = 0) -> dict[str, Any]:
+    out = {} if out is None else out
     for k, v in d.items():
+        if len(out) >= MAX_HPARAMS:
+            break
         key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{key}."))
-        elif isinstance(v, (int, float, str, bool)) or v is None:
+        if isinstance(v, dict) and depth < MAX_DEPTH:
+            _flatten(v, f"{key}.", out, depth + 1)
+        elif isinstance(v, (int, float, bool)) or v is None:
             out[key] = v
+        elif isinstance(v, str):
+            out[key] = v[:MAX_TEXT]
         else:
-            out[key] = str(v)
+            out[key] = _short.repr(v)
     return out
 
 
