@@ -11,7 +11,6 @@ gives them a suggested LR from the range that worked. Codes in
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..progress import progress_bar
@@ -87,8 +86,9 @@ def _apply_sweep(ctx: RunContext, found: list[Finding]) -> list[Finding]:
     if pos in ("best", "good", "near"):
         # The sweep shows this LR worked about as well as any: intrinsic LR doubts are noise,
         # unless the best LR sits at the edge of the grid (the whole grid may be off).
-        keep_low = best == hi and pos != "near"
-        keep_high = best == lo and pos != "near"
+        grid_lo, grid_hi = ctx.sweep_grid or (None, None)
+        keep_low = best == grid_hi and pos != "near"
+        keep_high = best == grid_lo and pos != "near"
         return [
             f
             for f in found

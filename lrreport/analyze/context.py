@@ -155,6 +155,7 @@ class RunContext:
     sweep_position: str | None = None
     sweep_best_lr: float | None = None
     sweep_good_range: tuple[float, float] | None = None
+    sweep_grid: tuple[float, float] | None = None  #: lowest and highest LR the sweep tried
     sweep_evidence: dict[str, Any] = field(default_factory=dict)
     epochs: Any = None  #: trace.EpochView: the run one epoch at a time
 

@@ -189,6 +189,7 @@ def find_sweeps(contexts: dict[str, RunContext], skip: set[str] | None = None) -
             c.sweep_position = pos
             c.sweep_best_lr = best_lr
             c.sweep_good_range = (lo, hi)
+            c.sweep_grid = (distinct[0], distinct[-1])
             c.sweep_evidence = {
                 "sweep_best_lr": best_lr,
                 "sweep_best_score": best,
