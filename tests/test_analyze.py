@@ -200,3 +200,17 @@ def test_lr_range_test_recognised_by_its_exponential_ramp(tmp_path):
     res = a.lr_finds["probe"]
     assert 1e-4 < res.suggested_lr < 1.0 and set(res.candidates) == {"valley", "minimum", "steepest"}
     assert not [f for f in a.findings if f.code in ("divergence", "lr_too_high")]  # the blow-up is the test's end
+
+
+def test_set_ups_side_by_side_in_one_folder_form_separate_sweeps(tmp_path):
+    from conftest import write_keras_csv
+
+    t = np.arange(15)
+    for setup, best in (("digits_sgd", 0.1), ("wine_adam", 0.001)):
+        for lr in (best / 100, best / 10, best, best * 10):
+            gap = abs(np.log10(lr / best))
+            y = 0.2 + (0.3 + gap) * np.exp(-t / (3 + 4 * gap)) + 0.1 * gap
+            write_keras_csv(tmp_path / f"{setup}_lr{lr:g}.csv", {"loss": list(y), "val_loss": list(y * 1.1)})
+    a = lrreport.analyze(lrreport.load(tmp_path))
+    assert sorted(s.best_lr for s in a.sweeps) == pytest.approx([0.001, 0.1])
+    assert all(len(s.runs) == 4 for s in a.sweeps)

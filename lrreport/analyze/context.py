@@ -56,7 +56,7 @@ def _as_float(v: Any) -> float | None:
 
 #: An LR written into a run's path by a sweep script: lr=1e-3, lr_0.01, lr-3e-4, learning_rate=0.1.
 LR_IN_NAME = re.compile(
-    r"(?:^|[/_\-. ])(?:lr|learning[_\-]?rate)[=_\-]?(?P<v>\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?=$|[/_\-, ])", re.I
+    r"(?:^|[/_\-. ])(?:lr|learning[_\-]?rate)[=_\-]?(?P<v>\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?=$|[/_\-, ]|\.[a-z])", re.I
 )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import Sweep, SweepRun
-from .context import RunContext
+from .context import LR_IN_NAME, RunContext, name_lr
 
 __all__ = ["find_sweeps", "sweep_key"]
 
@@ -53,8 +53,22 @@ def sweep_folder(run: str) -> str:
     return str(PurePosixPath(own).parent) if own else "."
 
 
+def name_pattern(run: str) -> str:
+    """A run's own name with its LR and seed blanked out, when the name carries an LR:
+    ``digits_sgd_lr0.1.csv`` -> ``digits_sgd_lr*.csv``. Runs of different set-ups written
+    side by side in one folder then stay apart."""
+    own = LAYOUT_SUFFIX.sub("", "/" + run).rsplit("/", 1)[-1]
+    if name_lr(own) is None:
+        return ""
+    own = LR_IN_NAME.sub(lambda m: m.group(0).replace(m.group("v"), "*"), own)
+    return SEED_IN_NAME.sub(lambda m: m.group(0).replace(m.group(1), "*"), own)
+
+
 def sweep_key(ctx: RunContext) -> tuple[str, tuple[tuple[str, str], ...]]:
     parent = sweep_folder(ctx.run)
+    pattern = name_pattern(ctx.run)
+    if pattern:
+        parent = f"{parent}/{pattern}"
     settings = tuple(
         sorted((k, str(v)) for k, v in ctx.info.hparams.items() if not VOLATILE.search(k) and not k.startswith("_"))
     )
