@@ -37,7 +37,9 @@ SAME_LR = 1.05
 VOLATILE = re.compile(
     r"(^|[._/])(lr|learning_rate|base_lr|max_lr|peak_lr|init_lr|initial_lr|seed|random_seed|run_?name|run_?id|"
     r"name|version|timestamp|date|time|best_metric|best_global_step|global_step|best_model_checkpoint|"
-    r"output_dir|logdir|log_dir|mlflow\.runname|mlflow\.status|status|hp_metric)$|lr/|learning_rate/",
+    r"output_dir|logdir|log_dir|logging_dir|mlflow\.runname|mlflow\.status|status|hp_metric|suggested_lr|"
+    r"experiment(_?name)?|exp_?name|tags?|id|uuid|host(name)?|git\w*|commit|path|dir|file(name)?|device)$"
+    r"|lr/|learning_rate/|(_id|_dir|_path|_time|_date)$",
     re.I,
 )
 
@@ -60,8 +62,13 @@ def name_pattern(run: str) -> str:
     own = LAYOUT_SUFFIX.sub("", "/" + run).rsplit("/", 1)[-1]
     if name_lr(own) is None:
         return ""
-    own = LR_IN_NAME.sub(lambda m: m.group(0).replace(m.group("v"), "*"), own)
-    return SEED_IN_NAME.sub(lambda m: m.group(0).replace(m.group(1), "*"), own)
+    return _blank_lr(own)
+
+
+def _blank_lr(text: str) -> str:
+    """A free-text setting that spells out the LR (``tag: lr0.01_run``) must not split a sweep."""
+    text = LR_IN_NAME.sub(lambda m: m.group(0).replace(m.group("v"), "*"), text)
+    return SEED_IN_NAME.sub(lambda m: m.group(0).replace(m.group(1), "*"), text)
 
 
 def sweep_key(ctx: RunContext) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -70,7 +77,11 @@ def sweep_key(ctx: RunContext) -> tuple[str, tuple[tuple[str, str], ...]]:
     if pattern:
         parent = f"{parent}/{pattern}"
     settings = tuple(
-        sorted((k, str(v)) for k, v in ctx.info.hparams.items() if not VOLATILE.search(k) and not k.startswith("_"))
+        sorted(
+            (k, _blank_lr(str(v)))
+            for k, v in ctx.info.hparams.items()
+            if not VOLATILE.search(k) and not k.startswith("_")
+        )
     )
     return parent, settings
 
