@@ -95,6 +95,7 @@ def detect(ctx: RunContext) -> list[Finding]:
     lr = ctx.nominal_lr
     evidence = {
         "judged_on": metric,
+        "axis": "epoch (per-epoch means, median-of-3 smoothed)",
         "epochs": int(len(y)),
         "start_level": start,
         "best_level": best,

@@ -85,6 +85,7 @@ def detect(ctx: RunContext) -> list[Finding]:
                 "or a cosine/step schedule; or stop earlier and save the compute."
             ),
             evidence={
+                "axis": "step (smoothed loss)",
                 "plateau_fraction_of_run": length,
                 "level": float(np.median(s[i0 : i1 + 1])),
                 "min_delta_rel": cfg.plateau_min_delta,

@@ -114,6 +114,7 @@ def detect(ctx: RunContext) -> list[Finding]:
                 "or a longer step_size / T_max); keep the LR near its peak while the loss still falls."
             ),
             evidence={
+                "axis": "step (smoothed loss; pace = loss drop per step)",
                 "peak_lr": peak,
                 "cut_step": cut_step,
                 "collapsed_step": low_step,
