@@ -100,7 +100,10 @@ def _apply_sweep(ctx: RunContext, found: list[Finding]) -> list[Finding]:
             if f.code in TOO_HIGH:
                 f.suggested_lr = best
                 f.evidence.update(ev)
-                f.advice = f"Use an LR of about {fmt(best)}: the best of its sweep (LRs {fmt(lo)} to {fmt(hi)} worked). " + f.advice
+                f.advice = (
+                    f"Use an LR of about {fmt(best)}: the best of its sweep ({_worked(lo, hi)}); "
+                    "warmup and gradient clipping make the high end safer."
+                )
         if not codes & set(TOO_HIGH):
             found.append(_sweep_finding(ctx, "lr_too_high", ev))
     elif pos == "too_low" and ctx.nominal_lr and best and ctx.nominal_lr < best:
@@ -109,10 +112,14 @@ def _apply_sweep(ctx: RunContext, found: list[Finding]) -> list[Finding]:
             if f.code == "lr_too_low":
                 f.suggested_lr = best
                 f.evidence.update(ev)
-                f.advice = f"Use an LR of about {fmt(best)}: the best of its sweep (LRs {fmt(lo)} to {fmt(hi)} worked). " + f.advice
+                f.advice = f"Use an LR of about {fmt(best)}: the best of its sweep ({_worked(lo, hi)})."
         if "lr_too_low" not in codes:
             found.append(_sweep_finding(ctx, "lr_too_low", ev))
     return found
+
+
+def _worked(lo: float, hi: float) -> str:
+    return f"LRs from {fmt(lo)} to {fmt(hi)} worked" if lo != hi else f"of the LRs tried, only {fmt(lo)} worked"
 
 
 def _sweep_finding(ctx: RunContext, code: str, ev: dict) -> Finding:
@@ -135,7 +142,7 @@ def _sweep_finding(ctx: RunContext, code: str, ev: dict) -> Finding:
             f"At LR {fmt(lr)} this run {reached} (best {metric}), while the same set-up at LR {fmt(best)} reached "
             f"{fmt(best_score)}: its LR is {fmt(lr / best if best else None)}x the best of its sweep, on the {side} side."
         ),
-        advice=f"Use an LR of about {fmt(best)} (LRs from {fmt(lo)} to {fmt(hi)} worked in this sweep).",
+        advice=f"Use an LR of about {fmt(best)} ({_worked(lo, hi)} in this sweep).",
         evidence={**ev, "lr": lr},
         confidence=0.8,
         suggested_lr=best,

@@ -75,7 +75,7 @@ def sweep_key(ctx: RunContext) -> tuple[str, tuple[tuple[str, str], ...]]:
     parent = sweep_folder(ctx.run)
     pattern = name_pattern(ctx.run)
     if pattern:
-        parent = f"{parent}/{pattern}"
+        parent = f"{parent}\x00{pattern}"  # split again by _describe
     settings = tuple(
         sorted(
             (k, _blank_lr(str(v)))
@@ -108,9 +108,11 @@ def _score(ctx: RunContext, metric: str) -> float:
 
 
 def _describe(settings: tuple[tuple[str, str], ...], parent: str) -> str:
+    folder, _, pattern = parent.partition("\x00")
     shown = ", ".join(f"{k}={v}" for k, v in settings[:4])
-    where = f"{parent}/" if parent not in ("", ".") else "logdir"
-    return f"LR sweep in {where}" + (f" ({shown}{', ...' if len(settings) > 4 else ''})" if shown else "")
+    where = f"{folder}/" if folder not in ("", ".") else "the logdir"
+    runs = f" (runs {pattern})" if pattern else ""
+    return f"LR sweep in {where}{runs}" + (f": {shown}{', ...' if len(settings) > 4 else ''}" if shown else "")
 
 
 SEED_IN_NAME = re.compile(r"(?:^|[/_\-. ])seed[=_\-]?(\d+)(?=$|[/_\-. ])", re.I)

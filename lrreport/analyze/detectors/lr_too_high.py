@@ -357,7 +357,8 @@ def detect(ctx: RunContext) -> list[Finding]:
             metric=metric,
             start_step=int(start),
             end_step=int(end),
-            message=f"The LR was too high for this run between steps {start} and {end}: " + "; ".join(what) + ".",
+            message=(f"The LR was too high for this run between steps {start} and {end}: " if end > start
+                     else f"The LR was too high for this run at step {start}: ") + "; ".join(what) + ".",
             advice=(f"Lower the LR to about {fmt(sugg)} (from {fmt(lr)})" if sugg else "Lower the LR about 3x")
             + (", and warm it up over the first epoch" if fb else " or decay it (cosine or StepLR)")
             + "; gradient clipping tames single spikes.",
