@@ -158,7 +158,8 @@ def analyze(runset: RunSet, config: Config | None = None, *, progress: bool | No
     for run, ctx in contexts.items():
         if is_lr_find(ctx):
             lr_find_runs.add(run)
-            res = analyze_lr_find(ctx)
+            with np.errstate(all="ignore"):  # damaged ramps (repeated LRs) are expected input
+                res = analyze_lr_find(ctx)
             if res is not None:
                 lr_finds[run] = res
 
