@@ -12,6 +12,7 @@ default, so every Keras CSVLogger file) are handled by polars' reader.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -65,14 +66,18 @@ def read_wide_csv(path: Path) -> pl.DataFrame:
     if size > MAX_CSV_BYTES:
         raise LogReadError(path, f"{size / 2**30:.1f} GiB is too large for a CSV training log")
     try:
-        return pl.read_csv(
-            path,
-            infer_schema=False,  # every column as text: we decide NaN vs empty ourselves
-            null_values=NULL_CELLS,
-            truncate_ragged_lines=True,
-            ignore_errors=True,
-            encoding="utf8-lossy",
-        )
+        # polars warns on stderr about ragged rows it then reads anyway; the rows it
+        # could not use simply yield no points, so keep the terminal clean.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pl.read_csv(
+                path,
+                infer_schema=False,  # every column as text: we decide NaN vs empty ourselves
+                null_values=NULL_CELLS,
+                truncate_ragged_lines=True,
+                ignore_errors=True,
+                encoding="utf8-lossy",
+            )
     except Exception as exc:  # polars raises several types for broken files
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LogReadError(path, f"not a readable CSV: {msg}") from None
