@@ -23,6 +23,7 @@ __all__ = [
     "finite_mask",
     "late_level",
     "lr_changes",
+    "lr_falls_below",
     "robust_smooth",
     "rolling_median",
     "sign_change_rate",
@@ -135,6 +136,18 @@ def sign_change_rate(x: np.ndarray) -> float:
     if len(d) < 3:
         return 0.0
     return float(np.mean(np.sign(d[1:]) != np.sign(d[:-1])))
+
+
+def lr_falls_below(step: np.ndarray, lr: np.ndarray, fraction: float) -> int | None:
+    """The first step, after the LR's peak, where it is below ``fraction`` of that peak
+    (None if it never is). Looking after the peak keeps a warmup's low start out."""
+    ok = np.isfinite(lr)
+    s, v = step[ok], lr[ok]
+    if not len(v) or np.max(v) <= 0:
+        return None
+    peak = int(np.argmax(v))
+    below = np.flatnonzero(v[peak:] < fraction * v[peak])
+    return int(s[peak + below[0]]) if len(below) else None
 
 
 def lr_changes(step: np.ndarray, lr: np.ndarray, rel: float = 0.05, max_events: int = 30) -> list[tuple[int, float, float]]:

@@ -93,6 +93,19 @@ class EpochView:
     val: np.ndarray  #: validation loss at the epoch's end (NaN if absent)
     how: str  #: how epochs were found: epoch | evaluation | segment | none
 
+    def first_epoch_ratio(self) -> tuple[float, float, str] | None:
+        """(mean training loss of the first epoch, the loss at its end, what that end is):
+        the validation loss after the first epoch, else the second epoch's mean. Their ratio
+        says how much happened inside the first epoch (a blow-up, or fast learning)."""
+        if len(self.train) < 2 or not np.isfinite(self.train[0]):
+            return None
+        t0 = float(self.train[0])
+        has_val = bool(np.isfinite(self.val[0]))
+        ref = float(self.val[0]) if has_val else float(self.train[1])
+        if not np.isfinite(ref) or ref <= 0 or t0 <= 0:
+            return None
+        return t0, ref, "val_loss" if has_val else "second epoch mean"
+
 
 def epoch_view(runset: RunSet, run: str) -> EpochView:
     labels, ends, how = _boundaries(runset, run)

@@ -151,22 +151,16 @@ def spike_evidence(ctx: RunContext, curve: Curve) -> dict | None:
 
 
 def first_epoch_blowup(ctx: RunContext) -> dict | None:
-    ep = ctx.epochs
-    if ep is None or len(ep.train) < 2:
+    first = ctx.epochs.first_epoch_ratio() if ctx.epochs is not None else None
+    if first is None or first[0] / first[1] < FIRST_EPOCH_BLOWUP:
         return None
-    t0 = float(ep.train[0])
-    ref = float(ep.val[0]) if np.isfinite(ep.val[0]) else float(ep.train[1])
-    if not (np.isfinite(t0) and np.isfinite(ref)) or t0 <= 0 or ref <= 0:
-        return None
-    ratio = t0 / ref
-    if ratio < FIRST_EPOCH_BLOWUP:
-        return None
+    t0, ref, compared_with = first
     return {
         "first_epoch_mean_loss": t0,
         "loss_at_first_epoch_end": ref,
-        "first_epoch_blowup": ratio,
-        "first_epoch_end_step": int(ep.step[0]),
-        "compared_with": "val_loss" if np.isfinite(ep.val[0]) else "second epoch mean",
+        "first_epoch_blowup": t0 / ref,
+        "first_epoch_end_step": int(ctx.epochs.step[0]),
+        "compared_with": compared_with,
     }
 
 

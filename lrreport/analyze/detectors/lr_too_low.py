@@ -45,25 +45,12 @@ def _cut_early(ctx: RunContext) -> bool:
     lr = ctx.lr
     if lr is None or len(lr) < 3:
         return False
-    ok = np.isfinite(lr.value)
-    v, st = lr.value[ok], lr.step[ok]
-    if not len(v) or np.max(v) <= 0:
+    low = signals.lr_falls_below(lr.step, lr.value, 0.1)
+    if low is None:
         return False
     curve = ctx.loss
-    first, last = (curve.first_step, curve.last_step) if curve is not None else (int(st[0]), int(st[-1]))
-    mid = first + (last - first) / 2
-    peak = int(np.argmax(v))  # a warmup's low start is not a cut: look after the peak
-    low = np.flatnonzero(v[peak:] < 0.1 * v[peak])
-    return bool(len(low) and st[peak + low[0]] <= mid)
-
-
-def _learned_in_first_epoch(ep) -> float | None:
-    if len(ep.train) < 2 or not np.isfinite(ep.train[0]):
-        return None
-    ref = ep.val[0] if np.isfinite(ep.val[0]) else ep.train[1]
-    if not np.isfinite(ref) or ref <= 0 or ep.train[0] <= 0:
-        return None
-    return float(ep.train[0] / ref)
+    first, last = (curve.first_step, curve.last_step) if curve is not None else (int(lr.step[0]), int(lr.step[-1]))
+    return low <= first + (last - first) / 2
 
 
 def detect(ctx: RunContext) -> list[Finding]:
@@ -80,7 +67,8 @@ def detect(ctx: RunContext) -> list[Finding]:
     y, st = raw[ok], ep.step[ok]
     if len(y) < MIN_EPOCHS or np.min(y) < 0 or y[0] <= 0:
         return []
-    fast = _learned_in_first_epoch(ep)
+    first = ep.first_epoch_ratio()
+    fast = first[0] / first[1] if first is not None else None
     if fast is not None and fast > FAST_FIRST_EPOCH:
         return []
     s = signals.rolling_median(y, 3)

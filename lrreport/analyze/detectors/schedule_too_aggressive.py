@@ -46,16 +46,13 @@ def detect(ctx: RunContext) -> list[Finding]:
     lv, ls = lr.value[ok], lr.step[ok]
     if not len(lv) or np.max(lv) <= 0:
         return []
-    peak_i = int(np.argmax(lv))
-    peak = float(lv[peak_i])
-    after_peak = np.flatnonzero(lv[peak_i:] < cfg.cut_fraction * peak)
-    collapsed = np.flatnonzero(lv[peak_i:] < COLLAPSED * peak)
-    if not len(after_peak) or not len(collapsed):
+    peak = float(np.max(lv))
+    cut_step = signals.lr_falls_below(ls, lv, cfg.cut_fraction)
+    low_step = signals.lr_falls_below(ls, lv, COLLAPSED)
+    if cut_step is None or low_step is None:
         return []
-    cut_step = int(ls[peak_i + after_peak[0]])
-    low_step = int(ls[peak_i + collapsed[0]])
     # Warm restarts and cyclic schedules bring the LR back up: that is not a cut.
-    if np.max(lv[peak_i + collapsed[0] :]) >= cfg.cut_fraction * peak:
+    if np.max(lv[ls >= low_step]) >= cfg.cut_fraction * peak:
         return []
     first, last = curve.first_step, curve.last_step
     span = max(1, last - first)
