@@ -101,7 +101,7 @@ def _apply_sweep(ctx: RunContext, found: list[Finding]) -> list[Finding]:
                 f.suggested_lr = best
                 f.evidence.update(ev)
                 f.advice = (
-                    f"Use an LR of about {fmt(best)}: the best of its sweep ({_worked(lo, hi)}); "
+                    f"Use an LR of about {fmt(best)}: the best of its sweep ({_worked(lo, hi, ctx)}); "
                     "warmup and gradient clipping make the high end safer."
                 )
         if not codes & set(TOO_HIGH):
@@ -112,14 +112,20 @@ def _apply_sweep(ctx: RunContext, found: list[Finding]) -> list[Finding]:
             if f.code == "lr_too_low":
                 f.suggested_lr = best
                 f.evidence.update(ev)
-                f.advice = f"Use an LR of about {fmt(best)}: the best of its sweep ({_worked(lo, hi)})."
+                f.advice = f"Use an LR of about {fmt(best)}: the best of its sweep ({_worked(lo, hi, ctx)})."
         if "lr_too_low" not in codes:
             found.append(_sweep_finding(ctx, "lr_too_low", ev))
     return found
 
 
-def _worked(lo: float, hi: float) -> str:
-    return f"LRs from {fmt(lo)} to {fmt(hi)} worked" if lo != hi else f"of the LRs tried, only {fmt(lo)} worked"
+def _worked(lo: float, hi: float, ctx: RunContext | None = None) -> str:
+    text = f"LRs from {fmt(lo)} to {fmt(hi)} worked" if lo != hi else f"of the LRs tried, only {fmt(lo)} worked"
+    grid = ctx.sweep_grid if ctx is not None else None
+    if grid and ctx.sweep_best_lr == grid[1]:
+        text += f"; {fmt(grid[1])} is the highest LR the sweep tried, so try higher ones too"
+    elif grid and ctx.sweep_best_lr == grid[0]:
+        text += f"; {fmt(grid[0])} is the lowest LR the sweep tried, so try lower ones too"
+    return text
 
 
 def _sweep_finding(ctx: RunContext, code: str, ev: dict) -> Finding:
@@ -142,7 +148,7 @@ def _sweep_finding(ctx: RunContext, code: str, ev: dict) -> Finding:
             f"At LR {fmt(lr)} this run {reached} (best {metric}), while the same set-up at LR {fmt(best)} reached "
             f"{fmt(best_score)}: its LR is {fmt(lr / best if best else None)}x the best of its sweep, on the {side} side."
         ),
-        advice=f"Use an LR of about {fmt(best)} ({_worked(lo, hi)} in this sweep).",
+        advice=f"Use an LR of about {fmt(best)} ({_worked(lo, hi, ctx)} in this sweep).",
         evidence={**ev, "lr": lr},
         confidence=0.8,
         suggested_lr=best,
