@@ -193,6 +193,25 @@ def _half_to_float(h):
     return -v if sign else v
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _first_fixed(buf, p, end, packed, width, found):
+    """Walk one float_val/double_val field (packed or a single fixed-width value) at ``p``;
+    return (position after it, or -1 if it runs past ``end``; position of the first value
+    seen so far, ``found`` when one was already seen, else -1)."""
+    if packed:
+        s0, s1 = _len_field(buf, p, end)
+        if s0 < 0:
+            return -1, found
+        if found < 0 and s1 - s0 >= width:
+            found = s0
+        return s1, found
+    if p + width > end:
+        return -1, found
+    if found < 0:
+        found = p
+    return p + width, found
+
+
 @njit(cache=True, nogil=True)
 def _tensor_scalar(buf, start, end):
     """Parse a TensorProto; returns (status, value): status 1 scalar kept, 0 not a kept scalar, -1 malformed."""
@@ -201,8 +220,6 @@ def _tensor_scalar(buf, start, end):
     c_start = -1
     c_stop = -1
     fv_p, dv_p, hv, iv, lv = -1, -1, np.int64(-1), np.int64(0), np.int64(0)
-    have_f = False
-    have_d = False
     have_h = False
     have_i = False
     have_l = False
@@ -257,38 +274,14 @@ def _tensor_scalar(buf, start, end):
             if c_start < 0:
                 return -1, 0.0
             p = c_stop
-        elif field == 5 and (wt == 2 or wt == 5):  # float_val
-            if wt == 2:
-                s0, s1 = _len_field(buf, p, end)
-                if s0 < 0:
-                    return -1, 0.0
-                if s1 - s0 >= 4 and not have_f:
-                    fv_p = s0
-                    have_f = True
-                p = s1
-            else:
-                if p + 4 > end:
-                    return -1, 0.0
-                if not have_f:
-                    fv_p = p
-                    have_f = True
-                p += 4
-        elif field == 6 and (wt == 2 or wt == 1):  # double_val
-            if wt == 2:
-                s0, s1 = _len_field(buf, p, end)
-                if s0 < 0:
-                    return -1, 0.0
-                if s1 - s0 >= 8 and not have_d:
-                    dv_p = s0
-                    have_d = True
-                p = s1
-            else:
-                if p + 8 > end:
-                    return -1, 0.0
-                if not have_d:
-                    dv_p = p
-                    have_d = True
-                p += 8
+        elif field == 5 and (wt == 2 or wt == 5):  # float_val, packed or not
+            p, fv_p = _first_fixed(buf, p, end, wt == 2, 4, fv_p)
+            if p < 0:
+                return -1, 0.0
+        elif field == 6 and (wt == 2 or wt == 1):  # double_val, packed or not
+            p, dv_p = _first_fixed(buf, p, end, wt == 2, 8, dv_p)
+            if p < 0:
+                return -1, 0.0
         elif (field == 13 or field == 7 or field == 10) and (wt == 2 or wt == 0):  # half/int/int64 varints
             if wt == 2:
                 s0, s1 = _len_field(buf, p, end)
@@ -333,8 +326,7 @@ def _tensor_scalar(buf, start, end):
             if clen != 4:
                 return 0, 0.0
             fv_p = c_start
-            have_f = True
-        if not have_f:
+        if fv_p < 0:
             return 0, 0.0
         return 1, _f32(_u32(buf, fv_p))
     if dtype == _DT_DOUBLE:
@@ -342,8 +334,7 @@ def _tensor_scalar(buf, start, end):
             if clen != 8:
                 return 0, 0.0
             dv_p = c_start
-            have_d = True
-        if not have_d:
+        if dv_p < 0:
             return 0, 0.0
         return 1, _f64(_i64(buf, dv_p))
     if dtype == _DT_HALF or dtype == _DT_BFLOAT16:
