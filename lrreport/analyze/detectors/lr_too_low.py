@@ -53,6 +53,26 @@ def _cut_early(ctx: RunContext) -> bool:
     return low <= first + (last - first) / 2
 
 
+def _finding(ctx: RunContext, metric: str, st: np.ndarray, factor: int, also: str, message: str,
+             evidence: dict, confidence: float) -> Finding:
+    lr = ctx.nominal_lr
+    sugg = suggest_higher(lr, factor, ctx.info.hparams)
+    how = f"to about {fmt(sugg)} ({fmt(sugg / lr)}x)" if sugg else f"about {factor}x"
+    return Finding(
+        code="lr_too_low",
+        severity="warning",
+        run=ctx.run,
+        metric=metric,
+        start_step=int(st[0]),
+        end_step=int(st[-1]),
+        message=message,
+        advice=f"Raise the LR {how}, or run `lrreport lr-find`{also or ' to pick it'}.",
+        evidence=evidence,
+        confidence=confidence,
+        suggested_lr=sugg,
+    )
+
+
 def detect(ctx: RunContext) -> list[Finding]:
     cfg = ctx.config
     ep = ctx.epochs
@@ -95,27 +115,13 @@ def detect(ctx: RunContext) -> list[Finding]:
         return []  # it got worse: whatever that is, it is not slow progress
     if impr < cfg.low_total_improvement:
         factor = 10 if impr < cfg.low_total_improvement / 3 else 3
-        sugg = suggest_higher(lr, factor, ctx.info.hparams)
         return [
-            Finding(
-                code="lr_too_low",
-                severity="warning",
-                run=ctx.run,
-                metric=metric,
-                start_step=int(st[0]),
-                end_step=int(st[-1]),
-                message=(
-                    f"{metric} improved only {fmt(100 * impr)}% (from {fmt(start)} to a best of {fmt(best)}) over "
-                    f"{len(y)} epochs: steady, but far too slow."
-                ),
-                advice=(
-                    f"Raise the LR to about {fmt(sugg)} ({fmt(sugg / lr)}x), or run `lrreport lr-find` to pick it."
-                    if sugg
-                    else f"Raise the LR about {factor}x, or run `lrreport lr-find` to pick it."
-                ),
-                evidence={**evidence, "low_total_improvement": cfg.low_total_improvement},
-                confidence=0.8 if impr < cfg.low_total_improvement / 3 else 0.65,
-                suggested_lr=sugg,
+            _finding(
+                ctx, metric, st, factor, "",
+                f"{metric} improved only {fmt(100 * impr)}% (from {fmt(start)} to a best of {fmt(best)}) over "
+                f"{len(y)} epochs: steady, but far too slow.",
+                {**evidence, "low_total_improvement": cfg.low_total_improvement},
+                0.8 if impr < cfg.low_total_improvement / 3 else 0.65,
             )
         ]
     drop = start - end
@@ -127,26 +133,12 @@ def detect(ctx: RunContext) -> list[Finding]:
     evidence.update({"last_quarter_share_of_drop": tail, "first_quarter_share_of_drop": early})
     if tail < TAIL_SHARE or early > EARLY_SHARE:
         return []
-    sugg = suggest_higher(lr, 3, ctx.info.hparams)
     return [
-        Finding(
-            code="lr_too_low",
-            severity="warning",
-            run=ctx.run,
-            metric=metric,
-            start_step=int(st[0]),
-            end_step=int(st[-1]),
-            message=(
-                f"{metric} was still falling steadily at the end: the last quarter of the run brought "
-                f"{fmt(100 * tail)}% of its total drop, and only {fmt(100 * early)}% came in the first quarter."
-            ),
-            advice=(
-                f"Raise the LR to about {fmt(sugg)} ({fmt(sugg / lr)}x), or run `lrreport lr-find`; training longer would also help."
-                if sugg
-                else "Raise the LR about 3x, or run `lrreport lr-find`; training longer would also help."
-            ),
-            evidence={**evidence, "tail_share_threshold": TAIL_SHARE},
-            confidence=0.5 + 0.4 * min(1.0, tail / 0.3),
-            suggested_lr=sugg,
+        _finding(
+            ctx, metric, st, 3, "; training longer would also help",
+            f"{metric} was still falling steadily at the end: the last quarter of the run brought "
+            f"{fmt(100 * tail)}% of its total drop, and only {fmt(100 * early)}% came in the first quarter.",
+            {**evidence, "tail_share_threshold": TAIL_SHARE},
+            0.5 + 0.4 * min(1.0, tail / 0.3),
         )
     ]
