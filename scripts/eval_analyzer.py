@@ -1,6 +1,6 @@
 """Measure the analyzer: precision/recall per finding, false alarms on healthy runs, advice quality.
 
-    python scripts/eval_analyzer.py [--corpus corpus/] [--realworld ../shared/realworld] [--json out.json]
+    python scripts/eval_analyzer.py [--corpus corpus/] [--realworld DIR] [--json out.json]
 
 Runs lrreport on the labelled harness corpus (``scripts/make_corpus.py``) in two
 modes - the whole logdir at once (sweeps visible) and each run alone - and on
@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections import defaultdict
@@ -60,19 +61,6 @@ CODES = {
     "warmup_needed": {"warmup_needed"},
     "lr_group_imbalance": {"lr_group_imbalance"},
 }
-
-#: Real-world logs whose story is clear (SOURCES.md); the rest are left unscored.
-REALWORLD = {
-    "tfevents/dlgn-v13-overfit.tfevents": {"conditions": ["overfitting"], "lr_label": "ambiguous"},
-    "hf_trainer_state/trainer-state-viz-overfit.json": {"conditions": ["overfitting"], "lr_label": "ambiguous"},
-    "hf_trainer_state/whisper-large-v2-ja-overfit.json": {"conditions": ["overfitting"], "lr_label": "ambiguous"},
-    "keras_history/braintumor-overfit-learning_rate.json": {"conditions": ["overfitting"], "lr_label": "ambiguous"},
-    "lightning_csv/genrisk-gan-v0-nan-divergence.csv": {"conditions": [], "lr_label": "too_high"},
-    "keras_history/trafficsign-healthy.json": {"conditions": [], "lr_label": "healthy"},
-    "lightning_csv/cyclemoid-mnist-v0.csv": {"conditions": [], "lr_label": "healthy"},
-    "tfevents/dlgn-v54-healthy.tfevents": {"conditions": [], "lr_label": "healthy"},
-}
-
 
 def truth(label: dict) -> dict[str, bool | None]:
     """Per category: True/False, or None when unscored."""
@@ -288,17 +276,169 @@ def evaluate_corpus(corpus: Path, labels_doc: dict) -> dict:
     return out
 
 
-def evaluate_realworld(root: Path) -> dict:
-    labels = {rel: lab for rel, lab in REALWORLD.items() if (root / rel).exists()}
-    preds, alarms = {}, {}
-    for rel in labels:
-        rs = lrreport.load(root / rel)
-        a = lrreport.analyze(rs)
-        preds[rel], alarms[rel], _ = predictions_from_findings(a.findings)
-    res = score(preds, alarms, labels)
-    res["runs"] = len(labels)
-    res["predictions"] = {r: sorted(p) for r, p in preds.items()}
+# --- the real-world set --------------------------------------------------------------
+
+#: Label -> the verdict codes that count as naming it. A run that diverged was also an
+#: LR too high and the other way round: the labels tell a blow-up from a stall at a high
+#: LR by the curve, the analyzer by the same curve, and either names the right cause.
+RW_FAMILY = {
+    "divergence": {"divergence", "lr_too_high"},
+    "lr_too_high": {"divergence", "lr_too_high"},
+    "lr_too_low": {"lr_too_low"},
+    "plateau": {"plateau"},
+    "overfitting": {"overfitting"},
+}
+RW_PROBLEMS = tuple(RW_FAMILY)
+
+
+def _label_of(run_rel: str, labels: dict[str, dict]) -> str | None:
+    """The labelled log a run came from: the longest label key that is the run's path or a folder above it
+    (a run may sit below its labelled folder, or be one fit of a labelled file: ``x.csv#fit2``)."""
+    key = run_rel
+    while key:
+        if key in labels:
+            return key
+        base = key.split("#", 1)[0]
+        if base != key and base in labels:
+            return base
+        key = key.rsplit("/", 1)[0] if "/" in key else ""
+    return None
+
+
+def _verdicts(analysis) -> dict[str, tuple[str, str | None, list[str]]]:
+    """run -> (verdict code, its severity, codes of its warning/error findings)."""
+    out = {}
+    for run in analysis.runs:
+        v = analysis.verdict(run)
+        alarms = sorted({f.code for f in analysis.run_findings(run) if f.severity in ("warning", "error")})
+        out[run] = (v.code, v.severity, alarms)
+    return out
+
+
+def _score_realworld(per_log: dict[str, list[tuple[str, str | None, list[str]]]], labels: dict[str, dict]) -> dict:
+    """Recall per label, precision per code, false alarms on healthy logs, misses."""
+    res: dict = {"recall": {}, "precision": {}, "misses": [], "false_alarms": [], "unread": []}
+    hits_all = n_all = 0
+    for lab in RW_PROBLEMS:
+        logs = [k for k, v in labels.items() if v["label"] == lab]
+        hit = 0
+        for k in logs:
+            verdicts = per_log.get(k, [])
+            if any(code in RW_FAMILY[lab] for code, _, _ in verdicts):
+                hit += 1
+            else:
+                res["misses"].append((k, lab, [c for c, _, _ in verdicts] or ["(nothing read)"]))
+        res["recall"][lab] = (hit, len(logs))
+        hits_all += hit
+        n_all += len(logs)
+    res["recall_all"] = (hits_all, n_all)
+    healthy = [k for k, v in labels.items() if v["label"] == "healthy"]
+    fa = 0
+    for k in healthy:
+        bad = [(c, a) for c, sev, a in per_log.get(k, []) if sev in ("warning", "error")]
+        if bad:
+            fa += 1
+            res["false_alarms"].append((k, sorted({c for c, _ in bad})))
+    res["healthy"] = (fa, len(healthy))
+    # Precision of each code, as a verdict and as any warning/error finding, on logs with a clear label.
+    for how in ("verdict", "finding"):
+        tp: dict[str, int] = defaultdict(int)
+        total: dict[str, int] = defaultdict(int)
+        for k, v in labels.items():
+            if v["label"] == "ambiguous":
+                continue
+            for code, sev, alarms in per_log.get(k, []):
+                codes = {code} if how == "verdict" and sev in ("warning", "error") else set(alarms) if how == "finding" else set()
+                for c in codes:
+                    total[c] += 1
+                    tp[c] += c in RW_FAMILY.get(v["label"], set())
+        res["precision"][how] = {c: (tp[c], total[c]) for c in sorted(total)}
+    res["unread"] = sorted(k for k in labels if not per_log.get(k))
     return res
+
+
+def evaluate_realworld(root: Path) -> dict:
+    """Each labelled log alone; each folder holding several labelled runs as one logdir; the whole set."""
+    labels = json.loads((root / "labels.json").read_text())
+    labels = {k: v for k, v in labels.items() if (root / k).exists()}
+    out: dict = {"logs": len(labels)}
+
+    per_log: dict[str, list] = {}
+    errors: dict[str, list[str]] = {}
+    for rel in sorted(labels):
+        rs = lrreport.load(root / rel)
+        per_log[rel] = list(_verdicts(lrreport.analyze(rs)).values())
+        errors[rel] = [e.error for e in rs.errors]
+    out["alone"] = _score_realworld(per_log, labels)
+    out["alone"]["errors"] = {k: e for k, e in errors.items() if e and not per_log[k]}
+    out["alone"]["verdicts"] = {k: [c for c, _, _ in v] for k, v in per_log.items()}
+
+    # Folders that hold several labelled runs (the set's sweeps), each read as one logdir.
+    parents: dict[str, list[str]] = defaultdict(list)
+    for rel in labels:
+        if "/" in rel:
+            parents[rel.rsplit("/", 1)[0]].append(rel)
+    folders = sorted(p for p, ks in parents.items() if len(ks) >= 2 and p.count("/") >= 1)
+    out["sweep_folders"] = {}
+    for folder in folders:
+        a = lrreport.analyze(lrreport.load(root / folder))
+        per: dict[str, list] = defaultdict(list)
+        for run, v in _verdicts(a).items():
+            key = _label_of(f"{folder}/{run}" if run != Path(folder).name else folder, labels)
+            if key:
+                per[key].append(v)
+        sub = {k: labels[k] for k in parents[folder]}
+        out["sweep_folders"][folder] = {
+            "sweeps": [{"name": s.name, "runs": len(s.runs), "best_lr": s.best_lr} for s in a.sweeps],
+            "score": _score_realworld(per, sub),
+        }
+
+    a = lrreport.analyze(lrreport.load(root))
+    per = defaultdict(list)
+    for run, v in _verdicts(a).items():
+        key = _label_of(run, labels)
+        if key:
+            per[key].append(v)
+    out["whole"] = _score_realworld(per, labels)
+    out["whole"]["sweeps"] = [{"name": s.name, "runs": [r.run for r in s.runs]} for s in a.sweeps]
+    return out
+
+
+def _ratio(hit_n: tuple[int, int]) -> str:
+    h, n = hit_n
+    return f"{h}/{n} = {h / n:.2f}" if n else "-"
+
+
+def print_realworld(rw: dict) -> None:
+    for mode in ("alone", "whole"):
+        r = rw[mode]
+        title = "each log alone" if mode == "alone" else "the whole set as one logdir"
+        print(f"\nreal-world logs ({rw['logs']} labelled), {title}:")
+        print("  recall over labelled problems:", _ratio(r["recall_all"]))
+        for lab, hn in r["recall"].items():
+            print(f"    {lab:12s} {_ratio(hn)}")
+        fa, n = r["healthy"]
+        print(f"  false alarms on healthy logs: {fa}/{n} = {fa / n:.1%}" if n else "  no healthy logs")
+        for how in ("verdict", "finding"):
+            cells = ", ".join(f"{c} {_ratio(hn)}" for c, hn in r["precision"][how].items())
+            print(f"  precision per code ({how}s): {cells or '-'}")
+        for k, lab, got in r["misses"]:
+            print(f"    missed {lab}: {k} -> {', '.join(got)}")
+        for k, codes in r["false_alarms"]:
+            print(f"    false alarm: {k} -> {', '.join(codes)}")
+        if r["unread"]:
+            print(f"  read as nothing: {len(r['unread'])}: " + ", ".join(r["unread"]))
+        if mode == "whole":
+            print(f"  sweeps found: {len(r['sweeps'])}")
+            for s in r["sweeps"]:
+                print(f"    {s['name']}: {len(s['runs'])} runs")
+    for folder, f in rw["sweep_folders"].items():
+        s = f["score"]
+        sw = "; ".join(f"{x['name']} ({x['runs']} runs, best LR {x['best_lr']:.3g})" for x in f["sweeps"]) or "no sweep"
+        print(f"\n  folder {folder} as one logdir: {sw}")
+        print(f"    recall {_ratio(s['recall_all'])}, false alarms {s['healthy'][0]}/{s['healthy'][1]}")
+        for k, lab, got in s["misses"]:
+            print(f"    missed {lab}: {k} -> {', '.join(got)}")
 
 
 def fmt(x) -> str:
@@ -335,12 +475,20 @@ def print_table(title: str, rows: dict[str, dict]) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=Path("corpus"))
-    ap.add_argument("--realworld", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "realworld")
+    ap.add_argument(
+        "--realworld",
+        type=Path,
+        default=Path(os.environ["LRREPORT_REALWORLD"]) if os.environ.get("LRREPORT_REALWORLD") else None,
+        help="a folder of labelled real-world logs (labels.json beside them); default: $LRREPORT_REALWORLD",
+    )
+    ap.add_argument("--skip-corpus", action="store_true", help="score only the real-world logs")
     ap.add_argument("--json", type=Path, help="also write the numbers as JSON")
     args = ap.parse_args(argv)
     result = {}
     lab_path = args.corpus / "labels.json"
-    if lab_path.is_file():
+    if args.skip_corpus:
+        pass
+    elif lab_path.is_file():
         doc = json.loads(lab_path.read_text())
         r = evaluate_corpus(args.corpus, doc)
         result["corpus"] = r
@@ -364,12 +512,12 @@ def main(argv=None) -> int:
             print("false alarms (whole):", "; ".join(f"{a} {b}" for a, b in r["false_alarms"][:8]))
     else:
         print(f"no corpus at {args.corpus} (build it with scripts/make_corpus.py)")
-    if args.realworld.is_dir():
+    if args.realworld is not None and (args.realworld / "labels.json").is_file():
         rw = evaluate_realworld(args.realworld)
         result["realworld"] = rw
-        print_table(f"real-world logs with a clear story ({rw['runs']} runs, each alone)", {"lrreport": rw})
-        for rel, p in rw["predictions"].items():
-            print(f"  {rel}: {', '.join(p) or '(healthy)'}")
+        print_realworld(rw)
+    else:
+        print(f"no labelled real-world logs at {args.realworld}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=str))
     return 0

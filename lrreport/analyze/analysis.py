@@ -20,12 +20,14 @@ from ..runs import RunSet
 
 __all__ = [
     "SEVERITIES",
+    "Alternative",
     "Analysis",
     "Finding",
     "LRChange",
     "LRFindResult",
     "Sweep",
     "SweepRun",
+    "Verdict",
     "severity_rank",
 ]
 
@@ -107,6 +109,52 @@ class Finding:
         return clean(d)
 
 
+@dataclass(frozen=True)
+class Alternative:
+    """An explanation the verdict weighed and did not pick, and why."""
+
+    code: str
+    confidence: float
+    why_not: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean({"code": self.code, "confidence": round(float(self.confidence), 3), "why_not": self.why_not})
+
+
+@dataclass
+class Verdict:
+    """The one diagnosis of a run: ``healthy``, or its primary problem's code.
+
+    ``symptoms`` are the codes the primary problem explains (folded into its
+    evidence, not reported again); ``alternatives`` every other explanation
+    that was weighed, with why it lost.
+    """
+
+    run: str
+    code: str  #: "healthy", a finding code, or "lr_uncertain" when the evidence cannot decide
+    severity: str | None  #: the primary finding's severity; None when healthy
+    confidence: float
+    message: str
+    alternatives: list[Alternative] = field(default_factory=list)
+    symptoms: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return severity_rank(self.severity) < severity_rank("warning")
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean(
+            {
+                "code": self.code,
+                "severity": self.severity,
+                "confidence": round(float(self.confidence), 3),
+                "message": self.message,
+                "symptoms": list(self.symptoms),
+                "alternatives": [a.to_dict() for a in self.alternatives],
+            }
+        )
+
+
 @dataclass
 class SweepRun:
     run: str
@@ -118,23 +166,31 @@ class SweepRun:
 
 @dataclass
 class Sweep:
-    """Runs that differ in their LR (and nothing else that lrreport can see)."""
+    """Runs of one set-up that differ in their LR (and seed, and the format they were written in)."""
 
-    name: str  #: what the runs share, e.g. "lr sweep: optimizer=SGD, batch_size=32"
+    name: str  #: what the runs share, e.g. "LR sweep in runs/: optimizer=SGD, batch_size=32"
     metric: str  #: the metric runs are ranked on (val_loss, else train_loss)
     runs: list[SweepRun]
     best_lr: float | None
     good_lr_range: tuple[float, float] | None  #: LRs whose result is close to the best
     confidence: float = 0.5
+    score: str = ""  #: the statistic each run was scored by, in words
+    seeds: int = 0  #: seeds that each cover the grid
+    seed_agreement: float | None = None  #: share of those seeds whose own best LR is the pooled best (or its neighbour)
+    seed_best_lrs: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return clean(
             {
                 "name": self.name,
                 "metric": self.metric,
+                "score": self.score,
                 "best_lr": self.best_lr,
                 "good_lr_range": list(self.good_lr_range) if self.good_lr_range else None,
                 "confidence": round(self.confidence, 3),
+                "seeds": self.seeds,
+                "seed_agreement": self.seed_agreement,
+                "seed_best_lrs": dict(sorted(self.seed_best_lrs.items())),
                 "runs": [
                     {"run": r.run, "lr": r.lr, "best_" + r.metric: r.best_val_loss, "position": r.position}
                     for r in self.runs
@@ -179,7 +235,8 @@ class LRChange:
 
 
 class Analysis:
-    """Everything lrreport concluded about a RunSet."""
+    """Everything lrreport concluded about a RunSet: per run a verdict and its findings,
+    the sweeps, the LR range tests and the LR changes."""
 
     def __init__(
         self,
@@ -190,23 +247,40 @@ class Analysis:
         lr_changes: dict[str, list[LRChange]] | None = None,
         traces: dict[str, pl.DataFrame] | None = None,
         version: str | None = None,
+        verdicts: dict[str, Verdict] | None = None,
     ):
         from .. import __version__
 
         self.runset = runset
-        self.findings = sorted(
-            findings, key=lambda f: (f.run, -severity_rank(f.severity), f.code, f.start_step or 0, f.metric or "")
-        )
         self.sweeps = list(sweeps or [])
         self.lr_finds = dict(lr_finds or {})
         self.lr_changes = dict(lr_changes or {})
         self._traces = dict(traces or {})
         self.version = version or __version__
+        verdicts = dict(verdicts or {})
+        if len(verdicts) < len(runset.runs):
+            # Findings handed in without verdicts (a caller's own list): weigh them here.
+            from .verdict import decide
+
+            by_run: dict[str, list[Finding]] = {}
+            for f in findings:
+                by_run.setdefault(f.run, []).append(f)
+            for run in runset.runs:
+                if run not in verdicts:
+                    verdicts[run], _ = decide(run, by_run.get(run, []), fold=False)
+        self.verdicts = {run: verdicts[run] for run in runset.runs if run in verdicts}
+        self.findings = sorted(
+            findings, key=lambda f: (f.run, -severity_rank(f.severity), f.code, f.start_step or 0, f.metric or "")
+        )
 
     # --- per run ----------------------------------------------------------------
     @property
     def runs(self) -> list[str]:
         return self.runset.run_names
+
+    def verdict(self, run: str) -> Verdict:
+        """The run's one diagnosis (``healthy`` or its primary problem)."""
+        return self.verdicts[run]
 
     def run_findings(self, run: str) -> list[Finding]:
         return [f for f in self.findings if f.run == run]
@@ -234,6 +308,13 @@ class Analysis:
         for f in self.findings:
             c[f.severity] += 1
         return c
+
+    def verdict_counts(self) -> dict[str, int]:
+        """How many runs got each verdict code."""
+        out: dict[str, int] = {}
+        for v in self.verdicts.values():
+            out[v.code] = out.get(v.code, 0) + 1
+        return dict(sorted(out.items()))
 
     # --- tables -------------------------------------------------------------------
     def to_polars(self) -> pl.DataFrame:
@@ -268,6 +349,7 @@ class Analysis:
                     "points": info.points,
                     "hparams": clean(dict(sorted(info.hparams.items()))),
                     "warnings": list(info.warnings),
+                    "verdict": self.verdicts[name].to_dict() if name in self.verdicts else None,
                     "worst_severity": self.worst_severity(name),
                     "lr_find": self.lr_finds[name].to_dict() if name in self.lr_finds else None,
                     "findings": [f.to_dict() for f in self.run_findings(name)],
@@ -276,7 +358,13 @@ class Analysis:
         return {
             "lrreport_version": self.version,
             "logdir": self.runset.logdir,
-            "summary": {"runs": len(runs), "errors": len(self.runset.errors), **self.counts()},
+            "summary": {
+                "runs": len(runs),
+                "healthy": sum(1 for v in self.verdicts.values() if v.healthy),
+                "unreadable_files": len(self.runset.errors),
+                "findings": self.counts(),
+                "verdicts": self.verdict_counts(),
+            },
             "runs": runs,
             "sweeps": [s.to_dict() for s in self.sweeps],
             "errors": [e.to_dict() for e in self.runset.errors],

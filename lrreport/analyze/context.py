@@ -151,12 +151,6 @@ class RunContext:
     lr: Series | None  #: `lr`, else the first `lr/<group>`
     group_lrs: dict[str, Series] = field(default_factory=dict)
     update_ratios: dict[str, Series] = field(default_factory=dict)
-    #: Set by the sweep analysis in whole-logdir mode: this run's place in its sweep.
-    sweep_position: str | None = None
-    sweep_best_lr: float | None = None
-    sweep_good_range: tuple[float, float] | None = None
-    sweep_grid: tuple[float, float] | None = None  #: lowest and highest LR the sweep tried
-    sweep_evidence: dict[str, Any] = field(default_factory=dict)
     epochs: Any = None  #: trace.EpochView: the run one epoch at a time
 
     @property
