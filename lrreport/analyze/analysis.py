@@ -278,6 +278,37 @@ class Analysis:
     def runs(self) -> list[str]:
         return self.runset.run_names
 
+    # --- what renderers read (never the RunSet's raw table directly) ------------------------
+    @property
+    def logdir(self) -> str:
+        return self.runset.logdir
+
+    @property
+    def errors(self) -> list:
+        """Files that could not be read (``ReadError``: path, one-line reason)."""
+        return self.runset.errors
+
+    @property
+    def n_points(self) -> int:
+        return sum(info.points for info in self.runset.runs.values())
+
+    def run_info(self, run: str):
+        """The run's ``RunInfo``: format, files, hyperparameters, metrics, warnings."""
+        return self.runset.runs[run]
+
+    def series(self, run: str, metric: str, max_points: int | None = None):
+        """One metric of one run, in step order, for display: every point, or at most about
+        ``max_points`` chosen per bucket as its first, lowest, highest and last (spikes survive;
+        NaN/Inf points are always kept). None when the run does not log the metric."""
+        s = self.runset.series(run, metric)
+        if s is None or max_points is None or len(s) <= max_points:
+            return s
+        from ..runs import Series
+        from .signals import downsample_keep_extremes
+
+        idx = downsample_keep_extremes(s.value, max_points)
+        return Series(run=s.run, metric=s.metric, step=s.step[idx], value=s.value[idx], epoch=s.epoch[idx])
+
     def verdict(self, run: str) -> Verdict:
         """The run's one diagnosis (``healthy`` or its primary problem)."""
         return self.verdicts[run]

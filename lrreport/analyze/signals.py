@@ -19,6 +19,7 @@ from numba import njit
 
 __all__ = [
     "debiased_ema",
+    "downsample_keep_extremes",
     "early_level",
     "finite_mask",
     "late_level",
@@ -172,3 +173,26 @@ def lr_changes(step: np.ndarray, lr: np.ndarray, rel: float = 0.05, max_events: 
         if len(idx) > max_events:
             return []
     return [(int(s[i + 1]), float(prev[i]), float(cur[i])) for i in idx]
+
+
+def downsample_keep_extremes(value: np.ndarray, max_points: int) -> np.ndarray:
+    """Indices of at most about ``max_points`` points that keep the shape of a series: in each of
+    ``max_points / 4`` equal buckets its first, lowest, highest and last point, plus every
+    NaN/Inf point (what a reader must see). In order; for display only, never for analysis."""
+    n = len(value)
+    if n <= max_points:
+        return np.arange(n)
+    buckets = max(1, max_points // 4)
+    edges = np.linspace(0, n, buckets + 1).astype(np.int64)
+    finite = np.isfinite(value)
+    safe = np.where(finite, value, np.nan)
+    keep = [np.flatnonzero(~finite)]
+    for a, b in zip(edges[:-1], edges[1:]):
+        if b <= a:
+            continue
+        part = safe[a:b]
+        picks = [a, b - 1]
+        if np.isfinite(part).any():
+            picks += [a + int(np.nanargmin(part)), a + int(np.nanargmax(part))]
+        keep.append(np.array(picks, dtype=np.int64))
+    return np.unique(np.concatenate(keep))
