@@ -103,6 +103,7 @@ class RunSet:
         self.runs = runs
         self.errors = list(errors or [])
         self._series_cache: dict[tuple[str, str], Series] | None = None
+        self._tags: dict[str, dict[str, str]] = {}
 
     # --- access ---------------------------------------------------------------
     @property
@@ -119,11 +120,18 @@ class RunSet:
         assert self._series_cache is not None
         return self._series_cache.get((run, metric))
 
+    def tags(self, run: str) -> dict[str, str]:
+        """metric -> the tag it was read from, for one run."""
+        if self._series_cache is None:
+            self._build_series_cache()
+        return dict(self._tags.get(run, {}))
+
     def _build_series_cache(self) -> None:
         cache: dict[tuple[str, str], Series] = {}
         if self.scalars.height:
-            df = self.scalars.select("run", "metric", "step", "epoch", "value")
+            df = self.scalars.select("run", "metric", "tag", "step", "epoch", "value")
             for (run, metric), part in df.partition_by(["run", "metric"], as_dict=True, maintain_order=True).items():
+                self._tags.setdefault(run, {})[metric] = part["tag"][0]
                 # A stable sort keeps the written order of equal steps.
                 part = part.sort("step", maintain_order=True)
                 cache[(run, metric)] = Series(

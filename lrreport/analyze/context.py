@@ -150,8 +150,31 @@ class RunContext:
     val_acc: Series | None
     lr: Series | None  #: `lr`, else the first `lr/<group>`
     group_lrs: dict[str, Series] = field(default_factory=dict)
+    grad_norm: Series | None = None
     update_ratios: dict[str, Series] = field(default_factory=dict)
     epochs: Any = None  #: trace.EpochView: the run one epoch at a time
+
+    @cached_property
+    def prior(self):
+        """The usual LR range for this run's optimizer and regime (:mod:`.lr_prior`)."""
+        from .lr_prior import prior_for
+
+        return prior_for(self.info.source, self.info.hparams, self.run, self.info.metrics + list(self.tags))
+
+    tags: tuple[str, ...] = ()  #: the run's tags as written (optimizer names hide in LR tags)
+
+    @cached_property
+    def adversarial(self) -> bool:
+        """Two players' losses (a GAN's generator and discriminator): each rises when the other
+        wins, so neither is a loss the run minimises and a growing one is not a divergence."""
+        from ..metrics import split_words
+
+        players = set()
+        for t in self.tags:
+            words = set(split_words(t))
+            if words & LOSS_WORDS_ANY:
+                players |= words & ADVERSARIAL_WORDS
+        return len(players) >= 2
 
     @property
     def loss(self) -> Curve | None:
@@ -193,6 +216,29 @@ def _curve(s: Series | None, frac: float) -> Curve | None:
     return Curve(s, frac)
 
 
+ADVERSARIAL_WORDS = frozenset({"gen", "generator", "g", "disc", "discriminator", "d", "critic", "adv", "adversarial"})
+LOSS_WORDS_ANY = frozenset({"loss", "losses"})
+
+#: When a run logs no loss by that name: error measures that are losses in all but name
+#: (a regression's train_mse, a segmentation's dice_loss is already a loss), best first.
+LOSS_LIKE = ("mse", "rmse", "mae", "huber", "nll", "bce", "xent", "crossentropy", "cross_entropy", "error")
+
+
+def _loss_like(metrics: list[str], split: str) -> str | None:
+    from ..metrics import SPLIT_WORDS, split_words
+
+    best = None
+    for m in metrics:
+        words = split_words(m)
+        splits = {SPLIT_WORDS[w] for w in words if w in SPLIT_WORDS}
+        if (splits or {"train"}) != {split}:
+            continue
+        for rank, word in enumerate(LOSS_LIKE):
+            if word in words and (best is None or (rank, m) < best):
+                best = (rank, m)
+    return best[1] if best else None
+
+
 def build_context(runset: RunSet, run: str, config: Config) -> RunContext:
     info = runset.runs[run]
     metrics = info.metrics
@@ -203,13 +249,20 @@ def build_context(runset: RunSet, run: str, config: Config) -> RunContext:
         lr = groups[sorted(groups)[0]]
     from .trace import epoch_view
 
+    train_m, val_m = "train_loss", "val_loss"
+    if "train_loss" not in metrics and "val_loss" not in metrics:
+        train_m = _loss_like(metrics, "train") or train_m
+        val_m = _loss_like(metrics, "val") or val_m
+    tags = tuple(sorted(set(runset.tags(run).values())))
     return RunContext(
-        epochs=epoch_view(runset, run),
+        epochs=epoch_view(runset, run, train_m, val_m),
         run=run,
         info=info,
         config=config,
-        train=_curve(runset.series(run, "train_loss"), config.smooth_frac),
-        val=_curve(runset.series(run, "val_loss"), config.smooth_frac),
+        train=_curve(runset.series(run, train_m), config.smooth_frac),
+        val=_curve(runset.series(run, val_m), config.smooth_frac),
+        tags=tags,
+        grad_norm=runset.series(run, "grad_norm"),
         train_acc=runset.series(run, "train_acc"),
         val_acc=runset.series(run, "val_acc"),
         lr=lr,

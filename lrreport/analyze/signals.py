@@ -112,8 +112,16 @@ def late_level(x: np.ndarray, frac: float = 0.1, min_pts: int = 1, max_pts: int 
     return float(np.median(f[-max(1, k) :]))
 
 
+#: A spike must also stand out of the recent points' own spread: this many robust standard
+#: deviations (1.4826 x MAD) of log(loss) above their median. Per-batch losses of small
+#: classifiers are heavy-tailed (most batches at 0.01, one in ten at 0.2): against the median
+#: alone every such batch is a "spike"; against the spread it is ordinary.
+SPIKE_SPREAD = 4.0
+
+
 def spikes(x: np.ndarray, ratio: float, window: int) -> np.ndarray:
-    """Indices where a positive series jumps above ``ratio`` x its rolling median.
+    """Indices where a positive series jumps above ``ratio`` x its rolling median, and
+    ``SPIKE_SPREAD`` robust standard deviations of log(x) above it.
 
     The median is taken over the preceding points (causal), so a spike is
     judged against what came before it, as a person reading the curve would.
@@ -123,10 +131,15 @@ def spikes(x: np.ndarray, ratio: float, window: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     import pandas as pd
 
-    s = pd.Series(np.where(np.isfinite(x), x, np.nan))
-    base = s.shift(1).rolling(window, min_periods=3).median().to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logx = np.where(np.isfinite(x) & (x > 0), np.log(np.where(x > 0, x, 1.0)), np.nan)
+    s = pd.Series(logx)
+    prev = s.shift(1).rolling(window, min_periods=3)
+    base = prev.median().to_numpy()
+    mad = (s.shift(1) - s.shift(1).rolling(window, min_periods=3).median()).abs().rolling(window, min_periods=3).median().to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        hit = (x > ratio * base) & (base > 0) & np.isfinite(x)
+        margin = np.maximum(np.log(ratio), SPIKE_SPREAD * 1.4826 * np.nan_to_num(mad, nan=0.0))
+        hit = (logx > base + margin) & np.isfinite(base) & np.isfinite(logx)
     return np.flatnonzero(hit)
 
 

@@ -26,11 +26,11 @@ MAX_ROWS = 200
 SPIKE_JUMP = 2.0
 
 
-def _boundaries(runset: RunSet, run: str) -> tuple[np.ndarray, np.ndarray, str]:
+def _boundaries(runset: RunSet, run: str, train_m: str = "train_loss", val_m: str = "val_loss") -> tuple[np.ndarray, np.ndarray, str]:
     """(epoch labels, last step of each epoch, how the epochs were found)."""
     steps_all = []
     epochs_all = []
-    for m in ("train_loss", "val_loss", "lr"):
+    for m in (train_m, val_m, "lr"):
         s = runset.series(run, m)
         if s is not None and len(s):
             steps_all.append(s.step)
@@ -47,7 +47,7 @@ def _boundaries(runset: RunSet, run: str) -> tuple[np.ndarray, np.ndarray, str]:
         ends = np.array([s[e == lab].max() for lab in labels], dtype=np.int64)
         if labels.size >= 2:
             return labels, ends, "epoch"
-    val = runset.series(run, "val_loss")
+    val = runset.series(run, val_m)
     if val is not None and len(val) >= 2:
         ends = np.unique(val.step)
         return np.arange(len(ends), dtype=float), ends, "evaluation"
@@ -107,12 +107,12 @@ class EpochView:
         return t0, ref, "val_loss" if has_val else "second epoch mean"
 
 
-def epoch_view(runset: RunSet, run: str) -> EpochView:
-    labels, ends, how = _boundaries(runset, run)
+def epoch_view(runset: RunSet, run: str, train_m: str = "train_loss", val_m: str = "val_loss") -> EpochView:
+    labels, ends, how = _boundaries(runset, run, train_m, val_m)
     return EpochView(
         step=ends,
-        train=_per_epoch(runset.series(run, "train_loss"), ends, "mean"),
-        val=_per_epoch(runset.series(run, "val_loss"), ends, "last"),
+        train=_per_epoch(runset.series(run, train_m), ends, "mean"),
+        val=_per_epoch(runset.series(run, val_m), ends, "last"),
         how=how,
     )
 

@@ -11,9 +11,10 @@ symptoms. This module does the same, in three steps:
    (``EXPLAINS``: divergence explains an apparent overfit, an LR far too high
    explains the early blow-up a warmup would have softened, an overfitting
    validation curve explains its own plateau ...) is folded into the
-   explaining finding as evidence (``symptoms``), not raised again. Among the
-   rest, the primary problem is the most severe, then the best supported
-   (confidence), then the one ``PRIORITY`` names first.
+   explaining finding as evidence (``symptoms``), not raised again, and cannot
+   be the primary problem itself. Among the rest, the primary problem is the
+   most severe, then the best supported (confidence), then the one
+   ``PRIORITY`` names first.
 3. **Honest when the evidence cannot decide**: when the candidates point in
    opposite LR directions (too high and too low) with confidences within
    ``TIE_MARGIN``, neither is stated as fact: the verdict becomes the info
@@ -65,6 +66,8 @@ EXPLAINS: dict[str, frozenset[str]] = {
 #: (in confidence), the verdict says it cannot tell.
 DIRECTION = {"divergence": "high", "lr_too_high": "high", "warmup_needed": "high", "lr_too_low": "low"}
 TIE_MARGIN = 0.1
+#: A finding explains another only when it is itself this well supported.
+MIN_CAUSE = 0.5
 
 
 def _rank(f: Finding) -> tuple:
@@ -99,7 +102,17 @@ def decide(run: str, findings: list[Finding], *, fold: bool = True) -> tuple[Ver
         if abs(h.confidence - lo.confidence) < TIE_MARGIN:
             return _uncertain(run, findings, h, lo)
 
-    primary = alarms[0]
+    # A finding that another one explains cannot be the cause, however confident: the
+    # cause's own evidence produced it (a plateau at chance is the symptom of an LR too low).
+    explained = {
+        id(f)
+        for f in alarms
+        for g in alarms
+        if g is not f and g.code != f.code and f.code in EXPLAINS.get(g.code, ()) and g.confidence >= MIN_CAUSE
+    }
+    pool = [f for f in alarms if id(f) not in explained] or alarms
+    primary = pool[0]
+    alarms = [primary] + [f for f in alarms if f is not primary]
     kept: list[Finding] = [primary]
     alternatives: list[Alternative] = []
     symptoms: list[str] = []

@@ -6,7 +6,9 @@ divergence); or the late level of the loss against its early level
 (``divergence_ratio``) and its peak (``explosion_ratio``, not recovered to
 within ``recover_ratio``). TheDeepChecker's divergence rule looks only at NaN
 and a growing loss; we also ask that it does not come back, as FINDINGS.md says.
-Ratio rules apply to positive losses only (a GAN or ELBO loss may be negative).
+Ratio rules apply to positive losses only (a GAN or ELBO loss may be negative),
+to the training loss (a validation loss that climbs while training falls is
+overfitting), and not to adversarial runs, whose players' losses rise in turn.
 """
 
 from __future__ import annotations
@@ -116,7 +118,11 @@ def detect(ctx: RunContext) -> list[Finding]:
     for name, curve in (("train_loss", ctx.train), ("val_loss", ctx.val)):
         if curve is None or len(curve) == 0:
             continue
-        f = _nonfinite(ctx, curve, name) or _explosion(ctx, curve, name)
+        f = _nonfinite(ctx, curve, name)
+        # A growing loss is a divergence of the optimisation only on the training curve: a
+        # validation loss that climbs while the training loss falls is overfitting.
+        if f is None and not ctx.adversarial and (name == "train_loss" or ctx.train is None or len(ctx.train.fvalue) < 3):
+            f = _explosion(ctx, curve, name)
         if f is not None:
             return [f]
     return []

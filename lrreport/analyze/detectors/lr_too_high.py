@@ -59,6 +59,8 @@ MIN_SPIKES = 5
 AFTER_SPIKE, AFTER_SPIKE_RAISED = 3, 1.5
 #: First-epoch mean over the loss at its end, beyond which the first epoch blew up.
 FIRST_EPOCH_BLOWUP = 10.0
+#: Within the first epoch, the loss rose this far above its first point (it blew up).
+EARLY_RISE = 1.5
 #: A classification loss this high (nats) is no starting point: the logits blew up.
 CE_ABSURD = 25.0
 #: accuracy * exp(loss) within this band of 1 means "at chance, predicting a flat distribution".
@@ -93,24 +95,27 @@ def dead_network(ctx: RunContext, curve: Curve) -> dict | None:
     cfg = ctx.config
     v = curve.fvalue
     n = len(v)
-    if n < 4 or curve.start <= 0 or np.min(v) < 0:
+    if n < 4 or np.min(v) < 0 or ctx.adversarial:
         return None
     early = max(2, int(n * 0.3))
-    peak_i = int(np.argmax(v[:early]))
+    # The jump must come after the start: a first point that is the highest is where the run
+    # began (an epoch mean of a fast first epoch), not a blow-up.
+    peak_i = 1 + int(np.argmax(v[1:early]))
     peak = float(v[peak_i])
-    if peak <= cfg.early_peak_ratio * curve.start:
+    before = float(np.median(v[:peak_i]))
+    if before <= 0 or peak <= cfg.early_peak_ratio * before:
         return None
     after = curve.smooth[peak_i:]
     best_after = float(np.min(after)) if len(after) else peak
-    if best_after < cfg.stall_fraction * curve.start:
+    if best_after < cfg.stall_fraction * before:
         return None  # it recovered and learned: a warmup question, not a dead net
     return {
-        "start_level": curve.start,
+        "start_level": before,
         "early_peak": peak,
         "early_peak_step": int(curve.fstep[peak_i]),
-        "peak_over_start": peak / curve.start,
+        "peak_over_start": peak / before,
         "best_after_peak": best_after,
-        "best_after_over_start": best_after / curve.start,
+        "best_after_over_start": best_after / before,
     }
 
 
@@ -155,11 +160,24 @@ def first_epoch_blowup(ctx: RunContext) -> dict | None:
     if first is None or first[0] / first[1] < FIRST_EPOCH_BLOWUP:
         return None
     t0, ref, compared_with = first
+    end_step = int(ctx.epochs.step[0])
+    # A blow-up rises above where the loss began. When the first epoch's own points were
+    # logged, they must show the rise (a regression loss falling 100x within its first
+    # epoch also has a mean far above the epoch's end); with epoch means only, a
+    # classifier's loss (accuracy logged) cannot start far above ln(classes), so the
+    # ratio alone speaks.
+    tr = ctx.train
+    inside = tr.fvalue[tr.fstep <= end_step] if tr is not None else np.zeros(0)
+    if len(inside) >= 3:
+        if float(np.max(inside[1:])) < EARLY_RISE * float(inside[0]) and float(np.mean(inside)) <= float(inside[0]):
+            return None
+    elif _accuracy(ctx) is None:
+        return None
     return {
         "first_epoch_mean_loss": t0,
         "loss_at_first_epoch_end": ref,
         "first_epoch_blowup": t0 / ref,
-        "first_epoch_end_step": int(ctx.epochs.step[0]),
+        "first_epoch_end_step": end_step,
         "compared_with": compared_with,
     }
 
@@ -222,8 +240,8 @@ def dead_at_chance(ctx: RunContext) -> dict | None:
 
 def rebound_evidence(ctx: RunContext) -> dict | None:
     ep = ctx.epochs
-    if ep is None:
-        return None
+    if ep is None or ctx.adversarial:
+        return None  # a GAN player's loss rises whenever the other player gains
     ok = np.isfinite(ep.train)
     t, st = ep.train[ok], ep.step[ok]
     if len(t) < MIN_EPOCHS or np.min(t) <= 0:
@@ -239,7 +257,11 @@ def rebound_evidence(ctx: RunContext) -> dict | None:
     for k in hit:
         i = k + 2
         j = int(np.argmax(t[: i] == best[i - 1]))
-        lasting = float(np.median(t[i:])) >= best[i - 1] * (1 + REBOUND / 2)
+        # Lasting: the run stays up, to its end, by a margin that matters against where it
+        # started (near a floor of ~0 every wobble is a large ratio).
+        tail = t[-max(1, len(t) // 10) :]
+        raised = best[i - 1] * (1 + REBOUND / 2) + REBOUND_OF_START * t[0]
+        lasting = float(np.median(t[i:])) >= raised and float(np.median(tail)) >= raised
         vbest = np.nanmin(v[: i]) if np.isfinite(v[: i]).any() else np.nan
         val_agrees = not np.isfinite(vbest) or not np.isfinite(v[i:]).any() or (
             float(np.nanmax(v[i : i + 2])) >= vbest * (1 + REBOUND / 2)

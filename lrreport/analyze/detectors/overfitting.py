@@ -25,10 +25,12 @@ from ._common import fmt
 #: A slower rise still counts when it is a steady climb: at least SLOW_RISE, over
 #: SLOW_MIN_POINTS evaluations after the minimum, with a rank correlation (Kendall's
 #: tau) against time of SLOW_TAU, while training loss fell by SLOW_TRAIN_DROP.
-SLOW_RISE, SLOW_MIN_POINTS, SLOW_TAU, SLOW_TRAIN_DROP = 0.08, 8, 0.7, 0.5
+SLOW_RISE, SLOW_MIN_POINTS, SLOW_TAU, SLOW_TRAIN_DROP = 0.08, 4, 0.7, 0.5
+#: Evaluations after the minimum needed to call a rise.
+MIN_AFTER = 3
 #: The val minimum must come before this share of the validation points.
 MIN_BEFORE = 0.85
-#: The rise must exceed this many times the point-to-point noise of the val curve's last third.
+#: The rise must exceed this many standard errors of the tail's level (point noise / sqrt(points)).
 NOISE_MULT = 2.0
 
 
@@ -59,20 +61,25 @@ def detect(ctx: RunContext) -> list[Finding]:
     if i_min >= MIN_BEFORE * (n - 1) or i_min == 0 and n < 3:
         return []
     vmin = float(sm[i_min])
-    tail = max(2, n // 10)
-    end = float(np.median(v[-tail:]))
-    if not vmin > 0:
+    if not vmin > 0 or n - 1 - i_min < MIN_AFTER:
         return []
+    # The level the run ended at: the median of its last points (a sixth of them, at
+    # least 2), so one lucky or unlucky evaluation does not decide.
+    tail = max(2, n // 6)
+    end = float(np.median(v[-tail:]))
     rise = (end - vmin) / vmin
-    last = v[-max(3, n // 3) :]
-    noise = float(np.median(np.abs(np.diff(last))))
     after = v[i_min:]
+    # Point-to-point noise from the spread of the increments, not their size: a steady
+    # climb has large, consistent increments; a zig-zag has increments of both signs.
+    d = np.diff(after)
+    noise = float(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2)) if len(d) >= 2 else 0.0
     tau = _kendall_tau(after) if len(after) >= SLOW_MIN_POINTS else 0.0
     steady = rise >= SLOW_RISE and tau >= SLOW_TAU
-    if (rise < cfg.overfit_rise and not steady) or (end - vmin) < NOISE_MULT * noise:
+    if (rise < cfg.overfit_rise and not steady) or (end - vmin) < NOISE_MULT * noise / math.sqrt(tail):
         return []
-    # Sustained: the last points all sit above the minimum by half the rise.
-    if np.any(v[-tail:] < vmin * (1 + cfg.overfit_rise / 2)):
+    # Sustained: the run ends clearly above its minimum (the tail's median by half the
+    # rise that counts), not back at it.
+    if end < vmin * (1 + min(rise, cfg.overfit_rise) / 2):
         return []
     best_step = int(st[i_min])
     # The raw minimum near the smoothed one is where to stop.

@@ -1,97 +1,348 @@
-"""plateau: the loss was flat for a long stretch while the LR did not change.
+"""plateau: the loss stopped improving for a long stretch, at a level it had not earned.
 
-Keras/PyTorch ``ReduceLROnPlateau`` semantics: a new best counts only when it
-beats the best so far by ``min_delta`` (relative, 'rel' threshold mode); the
-stretch without a new best is the plateau. Reported when it lasts at least
-``plateau_patience_frac`` of the run and the logged LR stayed constant over it
-(a schedule that acted is not a plateau). Judged on the validation loss when
-there is one (what ReduceLROnPlateau monitors by default), else the training loss.
-Severity info: the run may be fine, but the steps on the plateau were spent
-for nothing and a decay would likely have gone further.
+Every run flattens at the end; a plateau is a flat stretch that cost more
+than it should have. Judged on the training loss (per-epoch means: what the
+LR drives) and on the validation loss, each on its own:
+
+* **A long stretch at the final level**: the stall runs from the first point
+  where the smoothed loss came within ``BAND`` of its final level (the median
+  of its last tenth) to the end. Keras' ReduceLROnPlateau asks the same
+  question with a patience; here the patience is half the run, so only
+  stalls that dominate it count.
+* **Flat**: over the second half of the run the loss gained less than
+  ``FLAT_GAIN`` of its level (``FLAT_GAIN_CONSTANT`` for a constant
+  predictor, whose answers do not change whatever the loss does): a run still
+  buying improvement is not stuck (whether it is slow is ``lr_too_low``'s
+  question).
+* **A validation stall of its own** needs ``MIN_VAL_POINTS`` evaluations and
+  a validation loss that never improved much (``VAL_NEVER_IMPROVED``); one
+  that fell and then levelled off is what converged runs look like, even
+  while the training loss goes on falling (small data sets do this for most
+  of a healthy run).
+* **Not converged**: a loss that fell ``CONVERGED_DECADES`` orders of
+  magnitude from its start has done its work; its flat end is convergence.
+* **Not rising**: a stretch that ends ``RISE`` above its best, or
+  ``RISE_TRENDING`` above it with an upward trend, belongs to overfitting or
+  divergence.
+
+A stall at a constant predictor's level (:mod:`..baseline`: chance accuracy,
+a frozen accuracy or loss) means nothing was learned, and the LR may be far
+too high or far too low; :mod:`..direction` weighs which, and this detector
+then also reports ``lr_too_high`` / ``lr_too_low`` (which the verdict names
+as the cause) or, when the evidence cannot decide, the info finding
+``lr_uncertain`` with the experiment that settles it.
+
+The advice depends on what the LR did during the stall: constant (decay it
+when progress stalls), cut without effect (the LR is not what holds the run
+back), or not logged.
 """
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
+from .. import signals
 from ..analysis import Finding
-from ..context import Curve, RunContext
-from ._common import fmt
+from ..baseline import constant_predictor
+from ..context import RunContext
+from ..direction import kendall_tau, weigh
+from ._common import fmt, suggest_higher, suggest_lower
 
-MIN_POINTS = 8
+MIN_POINTS = 5
+#: A validation curve needs this many evaluations to show a stall of its own.
+MIN_VAL_POINTS = 8
+BAND = 0.05
+#: Over the second half of the run the loss gained less than this share of its level: flat.
+FLAT_GAIN = 0.03
+#: ... or less than this when the model is a constant predictor (its answers do not change).
+FLAT_GAIN_CONSTANT = 0.1
+CONVERGED_DECADES = 2.5
+#: Ending this far above its best is a rise, not a stall; ending RISE_TRENDING above it is
+#: one when the second half trends upwards (Kendall's tau above 0), not just wanders.
+RISE, RISE_TRENDING = 0.1, 0.05
+#: A validation curve whose whole run improved less than this (in decades, 0.1 = 21%) never
+#: got going: a stall of what the model generalises. One that fell further and then
+#: levelled off is a converged validation curve, what every healthy run ends with.
+VAL_NEVER_IMPROVED = 0.1
 #: The LR counts as unchanged when it stays within this relative band.
 LR_CONSTANT = 0.01
 
 
-def longest_plateau(s: np.ndarray, min_delta: float) -> tuple[int, int]:
-    """(first, last) index of the longest stretch without a new best (ReduceLROnPlateau 'rel' mode)."""
-    best = s[0]
-    best_i = 0
-    run = (0, 0)
-    for i in range(1, len(s)):
-        if s[i] < best * (1 - min_delta) if best > 0 else s[i] < best - min_delta * abs(best):
-            best, best_i = s[i], i
-        elif i - best_i > run[1] - run[0]:
-            run = (best_i, i)
-    return run
+def _validation_stall(ctx: RunContext, y: np.ndarray, steps: np.ndarray, flat: float, constant: bool) -> dict[str, Any] | None:
+    """A validation curve that stopped improving while the run went on. Every healthy run's
+    validation loss levels off in the end; it is a stall of its own only when it never
+    improved much in the first place (or the model is a constant predictor). A validation
+    loss that fell and then levelled off while training went on is what a converged run
+    looks like, on small data sets even for most of the run (the harness' healthy runs do
+    exactly this), so it is not reported: the training curve speaks for the run."""
+    st = stall(y, steps, flat, MIN_VAL_POINTS, converged_check=False)
+    if st is not None and (constant or st["decades_fallen"] < VAL_NEVER_IMPROVED):
+        return st
+    return None
 
 
-def _lr_constant(ctx: RunContext, s0: int, s1: int) -> bool | None:
-    if ctx.lr is None or not len(ctx.lr):
+def stall(
+    y: np.ndarray,
+    steps: np.ndarray,
+    flat_gain: float = FLAT_GAIN,
+    min_points: int = MIN_POINTS,
+    converged_check: bool = True,
+) -> dict[str, Any] | None:
+    """The final flat stretch of one loss curve, or None when it has none worth a finding."""
+    ok = np.isfinite(y)
+    y, steps = y[ok], steps[ok]
+    n = len(y)
+    if n < min_points or np.min(y) <= 0:
         return None
+    s = signals.rolling_median(y, 3) if n < 40 else signals.robust_smooth(y, 0.05)
+    final = float(np.median(s[-max(2, n // 10) :]))
+    start = float(max(y[0], s[0]))
+    best = float(np.min(s))
+    if final <= 0 or final > best * (1 + RISE):
+        return None
+    if final > best * (1 + RISE_TRENDING) and kendall_tau(y[n // 2 :]) > 0:
+        return None  # creeping up: the start of overfitting or instability, not a stall
+    depth = math.log10(start / final) if start > final else 0.0
+    if converged_check and depth >= CONVERGED_DECADES:
+        return None
+    half_gain = float(s[n // 2] - final) / final
+    if half_gain >= flat_gain:
+        return None  # the second half still bought something: not stuck
+    t_in = int(np.argmax(s <= final * (1 + BAND)))
+    span = float(steps[-1] - steps[0])
+    if span <= 0:
+        return None
+    share = float(steps[-1] - steps[t_in]) / span
+    return {
+        "from_index": t_in,
+        "from_step": int(steps[t_in]),
+        "to_step": int(steps[-1]),
+        "share_of_run": share,
+        "level": final,
+        "start_level": start,
+        "gain_over_second_half": half_gain,
+        "decades_fallen": depth,
+        "points": n,
+    }
+
+
+def _lr_during(ctx: RunContext, s0: int, s1: int) -> tuple[str, float | None, float | None]:
+    """'constant' | 'cut' | 'raised' | 'unknown', with the LR at both ends of the stretch."""
+    if ctx.lr is None or not len(ctx.lr):
+        return "unknown", None, None
+    a, b = ctx.lr_at(s0), ctx.lr_at(s1)
     m = (ctx.lr.step >= s0) & (ctx.lr.step <= s1)
     v = ctx.lr.value[m]
     v = v[np.isfinite(v)]
-    if len(v) == 0:
-        v = np.array([ctx.lr_at(s0) or 0.0])
+    if len(v) == 0 and a is not None:
+        v = np.array([a])
+    if not len(v) or np.max(v) <= 0:
+        return "unknown", a, b
     hi, lo = float(np.max(v)), float(np.min(v))
-    return hi <= 0 or (hi - lo) / hi <= LR_CONSTANT
+    if (hi - lo) / hi <= LR_CONSTANT:
+        return "constant", a, b
+    return ("cut" if (b or 0) < (a or 0) else "raised"), a, b
+
+
+def _curves(ctx: RunContext) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    out = []
+    ep = ctx.epochs
+    if ctx.train is not None and len(ctx.train.fvalue) >= MIN_POINTS:
+        if ep is not None and ep.how in ("epoch", "evaluation", "segment") and np.isfinite(ep.train).sum() >= MIN_POINTS:
+            out.append((ctx.train.series.metric, ep.train, ep.step))
+        else:
+            out.append((ctx.train.series.metric, ctx.train.fvalue, ctx.train.fstep))
+    if ctx.val is not None and len(ctx.val.fvalue) >= MIN_VAL_POINTS:
+        out.append((ctx.val.series.metric, ctx.val.fvalue, ctx.val.fstep))
+    return out
 
 
 def detect(ctx: RunContext) -> list[Finding]:
-    cfg = ctx.config
-    curve: Curve | None = ctx.val if ctx.val is not None and len(ctx.val.fvalue) >= MIN_POINTS else ctx.train
-    if curve is None or len(curve.fvalue) < MIN_POINTS or (~curve.finite).any():
+    cp = constant_predictor(ctx)
+    flat = FLAT_GAIN_CONSTANT if cp else FLAT_GAIN
+    train_name = ctx.train.series.metric if ctx.train is not None else None
+    stalls = []
+    for m, y, steps in _curves(ctx):
+        if m == train_name or ctx.train is None:
+            st = stall(y, steps, flat)
+        else:
+            st = _validation_stall(ctx, y, steps, flat, bool(cp))
+        if st is not None:
+            stalls.append((m, st))
+    if not stalls:
         return []
-    s = curve.smooth
-    i0, i1 = longest_plateau(s, cfg.plateau_min_delta)
-    st = curve.fstep
-    span = float(st[-1] - st[0]) or 1.0
-    length = float(st[i1] - st[i0]) / span
-    if length < cfg.plateau_patience_frac:
-        return []
-    s0, s1 = int(st[i0]), int(st[i1])
-    constant = _lr_constant(ctx, s0, s1)
-    if constant is False:
-        return []
-    metric = "val_loss" if curve is ctx.val else "train_loss"
-    lr = ctx.lr_at(s0)
-    patience_pts = max(2, int(round((i1 - i0) / 4)))
-    lr_txt = f" while the LR stayed at {fmt(lr)}" if constant else " (no LR logged to tell whether a schedule acted)"
-    return [
+    # The training loss first (what the LR drives); a validation stall alone is a plateau of
+    # what the model generalises, while training went on.
+    metric, st = stalls[0]
+    also_train = any(m == train_name for m, _ in stalls)
+    val_only = metric != train_name
+    s0, s1 = st["from_step"], st["to_step"]
+    lr_state, lr_a, lr_b = _lr_during(ctx, s0, s1)
+    share = st["share_of_run"]
+    evidence: dict[str, Any] = {
+        "judged_on": metric + (" (per-epoch means)" if metric == train_name and ctx.epochs is not None and ctx.epochs.how != "none" else ""),
+        "plateau_share_of_run": share,
+        "plateau_level": st["level"],
+        "gain_over_second_half": st["gain_over_second_half"],
+        "decades_fallen_before": st["decades_fallen"],
+        "lr_during_plateau": lr_state,
+        "lr": lr_a,
+    }
+    if cp:
+        evidence["constant_predictor"] = cp
+    what = (
+        f"{metric} stopped improving at step {s0} and stayed at about {fmt(st['level'])} to the end "
+        f"({fmt(100 * share)}% of the run; {fmt(100 * st['gain_over_second_half'])}% gained in its second half)"
+    )
+    if val_only and ctx.train is not None:
+        what += ", while the training loss kept falling"
+    if cp:
+        what += f"; {_constant_words(cp)}"
+    if lr_state == "constant":
+        lr_txt = f" with the LR constant at {fmt(lr_a)}"
+        advice = (
+            "Decay the LR when progress stalls (ReduceLROnPlateau(factor=0.5, patience of a few evaluations), "
+            f"or a cosine/step schedule), or stop at step {s0} and save the rest of the compute."
+        )
+    elif lr_state == "cut":
+        lr_txt = f" although the LR was cut from {fmt(lr_a)} to {fmt(lr_b)} during it"
+        advice = (
+            "The LR cuts during the stall bought nothing: the LR is not what holds this run back. Look at the "
+            "model's capacity, the data and its labels, regularisation, or the loss itself; "
+            f"stopping at step {s0} would have given the same result."
+        )
+    elif lr_state == "raised":
+        lr_txt = f" while the LR rose from {fmt(lr_a)} to {fmt(lr_b)}"
+        advice = "Check the schedule: the LR rose during the stall without helping; decay it instead."
+    else:
+        lr_txt = " (no LR was logged to tell whether a schedule acted)"
+        advice = (
+            "Decay the LR when progress stalls (ReduceLROnPlateau or a cosine/step schedule), or stop earlier and "
+            "save the compute; log the LR to see what the schedule did."
+        )
+    # Which way was the LR off, if the logs can tell (a constant predictor always asks;
+    # an ordinary stall only when the LR is far from its usual range)?
+    findings = _stuck(ctx, metric, st, cp)
+    if cp:
+        advice = (
+            "The model predicts the same thing for every input, so nothing was learned: "
+            + (findings[0].advice if findings else advice)
+        )
+    elif findings:
+        advice = findings[0].advice
+    conf = float(np.clip(0.4 + 0.5 * share, 0.5, 0.9))
+    if val_only and also_train is False and ctx.train is not None:
+        conf = min(conf, 0.7)
+    findings.insert(
+        0,
         Finding(
             code="plateau",
+            severity="warning",
+            run=ctx.run,
+            metric=metric,
+            start_step=s0,
+            end_step=s1,
+            message=what + lr_txt + ".",
+            advice=advice,
+            evidence=evidence,
+            confidence=conf,
+        ),
+    )
+    return findings
+
+
+def _constant_words(cp: dict[str, Any]) -> str:
+    if cp["kind"] == "chance":
+        return (
+            f"that is a constant predictor's level: accuracy {fmt(cp['accuracy'])} with loss "
+            f"{fmt(cp['level'])} = ln {fmt(cp['classes_implied'])}, chance over {fmt(cp['classes_implied'])} classes"
+        )
+    if cp["kind"] == "frozen_accuracy":
+        return (
+            f"{cp['metric']} sat at exactly {fmt(cp['accuracy'])} for {fmt(100 * cp['share_identical'])}% of the "
+            "evaluations: the model gives every input the same answer"
+        )
+    return f"the loss froze at {fmt(cp['level'])} (relative spread {fmt(cp['relative_spread'])}): the outputs no longer depend on the inputs"
+
+
+def _stuck(ctx: RunContext, metric: str, st: dict[str, Any], cp: dict[str, Any] | None) -> list[Finding]:
+    """A stalled run: was the LR too high or too low? Say so only when the logs tell; for a
+    constant predictor, say that they cannot when they cannot."""
+    curve = ctx.train if ctx.train is not None and len(ctx.train.fvalue) >= 3 else ctx.val
+    if curve is None:
+        return []
+    side, ev = weigh(ctx, curve)
+    if side is None and not cp:
+        return []
+    lr = ctx.nominal_lr
+    ev = {**ev, "constant_predictor": cp}
+    what = "learned nothing (it sits at a constant predictor's level)" if cp else f"stalled at {fmt(st['level'])}"
+    s0, s1 = curve.first_step, curve.last_step
+    if side == "high":
+        sugg = suggest_lower(lr, 10, ctx.info.hparams)
+        return [
+            Finding(
+                code="lr_too_high",
+                severity="warning",
+                run=ctx.run,
+                metric=metric,
+                start_step=s0,
+                end_step=s1,
+                message=(
+                    f"The network {what} and the evidence says the LR was too high: "
+                    + "; ".join(ev["too_high_evidence"]) + "."
+                ),
+                advice=(f"Lower the LR about 10x, to {fmt(sugg)}" if sugg else "Lower the LR about 10x")
+                + ", or run `lrreport lr-find` to pick it; warmup and gradient clipping keep the first steps sane.",
+                evidence=ev,
+                confidence=0.6 + 0.05 * min(4, ev["too_high_points"] - ev["too_low_points"]),
+                suggested_lr=sugg,
+            )
+        ]
+    if side == "low":
+        sugg = suggest_higher(lr, 10, ctx.info.hparams)
+        return [
+            Finding(
+                code="lr_too_low",
+                severity="warning",
+                run=ctx.run,
+                metric=metric,
+                start_step=s0,
+                end_step=s1,
+                message=(
+                    f"The network {what} and the evidence says the LR was too low: "
+                    + "; ".join(ev["too_low_evidence"]) + "."
+                ),
+                advice=(f"Raise the LR about 10x, to {fmt(sugg)}" if sugg else "Raise the LR about 10x")
+                + ", or run `lrreport lr-find` to pick it.",
+                evidence=ev,
+                confidence=0.6 + 0.05 * min(4, ev["too_low_points"] - ev["too_high_points"]),
+                suggested_lr=sugg,
+            )
+        ]
+    at = f"{fmt(lr / 10)} and {fmt(lr * 10)}" if lr else "a tenth and ten times your LR"
+    return [
+        Finding(
+            code="lr_uncertain",
             severity="info",
             run=ctx.run,
             metric=metric,
             start_step=s0,
             end_step=s1,
             message=(
-                f"{metric} made no new best (by {fmt(100 * cfg.plateau_min_delta)}%) from step {s0} to {s1}, "
-                f"{fmt(100 * length)}% of the run, at about {fmt(float(np.median(s[i0 : i1 + 1])))}{lr_txt}."
+                "The model sits at a constant predictor's level: an LR far too high (a network killed in its first "
+                "steps) and one far too low (a network that never moved) both end here, and these logs cannot tell "
+                "which" + (f" (LR {fmt(lr)}; {ctx.prior.describe()})" if lr else " (no LR recorded)") + "."
             ),
             advice=(
-                f"Decay the LR when progress stalls: ReduceLROnPlateau(factor=0.5, patience={patience_pts} evaluations), "
-                "or a cosine/step schedule; or stop earlier and save the compute."
+                f"Settle it with one experiment: `lrreport lr-find` on this set-up, or two short runs at {at}; "
+                "the one that leaves the constant level shows the direction. Check the labels and the loss too: a "
+                "bug there looks the same."
             ),
-            evidence={
-                "axis": "step (smoothed loss)",
-                "plateau_fraction_of_run": length,
-                "level": float(np.median(s[i0 : i1 + 1])),
-                "min_delta_rel": cfg.plateau_min_delta,
-                "lr_constant": constant,
-                "lr": lr,
-            },
-            confidence=0.7 if constant else 0.5,
+            evidence=ev,
+            confidence=0.5,
         )
     ]
