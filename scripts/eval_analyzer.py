@@ -71,6 +71,10 @@ def truth(label: dict) -> dict[str, bool | None]:
     conds = set(label.get("conditions", []))
     for c in CATEGORIES[2:]:
         t[c] = c in conds
+    if lab == "too_high":
+        # A run whose LR was too high is not also "overfitting" when its validation loss rises:
+        # the instability is the cause, the rise its symptom (the verdict folds it as such).
+        t["overfitting"] = None
     return t
 
 

@@ -20,7 +20,9 @@ Too low:
 A side wins with ``MARGIN`` points more than the other, and "too high" also
 needs a trace in the curve beside the LR's size (an LR too high shows itself
 in rises, spikes or growing gradients; one too low only in the lack of
-movement, which is what a stalled run shows anyway). Otherwise the logs
+movement, which is what a stalled run shows anyway) - except for a model that
+learned nothing at all at an LR far above its range, which no LR that large
+explains by slowness. Otherwise the logs
 cannot decide and the run gets the info finding ``lr_uncertain``, which names
 both and the one experiment that settles it.
 """
@@ -54,8 +56,9 @@ def kendall_tau(y: np.ndarray, max_points: int = 200) -> float:
     return float(d.sum() / len(d))
 
 
-def weigh(ctx: RunContext, curve: Curve) -> tuple[str | None, dict[str, Any]]:
-    """('high' | 'low' | None, the evidence on each side with its points)."""
+def weigh(ctx: RunContext, curve: Curve, constant: bool = False) -> tuple[str | None, dict[str, Any]]:
+    """('high' | 'low' | None, the evidence on each side with its points). ``constant``: the
+    model is a constant predictor (it learned nothing at all)."""
     high: dict[str, Any] = {}
     low: dict[str, Any] = {}
     lr = ctx.nominal_lr
@@ -110,7 +113,11 @@ def weigh(ctx: RunContext, curve: Curve) -> tuple[str | None, dict[str, Any]]:
     }
     # An LR too high leaves traces in the curve (a rise, spikes, growing gradients); one too low
     # leaves none but the lack of movement. So "too high" needs a trace beside the LR's size.
-    if score_h - score_l >= MARGIN and any(k != "lr_above_usual" for k in high):
+    # A model that learned nothing at all at an LR far above its usual range needs no trace:
+    # no LR that large is too low, and a network killed in its first updates leaves none
+    # in logs that start after them.
+    trace = any(k != "lr_above_usual" for k in high) or (constant and pos == "far_high")
+    if score_h - score_l >= MARGIN and trace:
         return "high", evidence
     if score_l - score_h >= MARGIN:
         return "low", evidence

@@ -132,6 +132,7 @@ PRETRAINED = re.compile(
     r"wav2vec|vit|swin|clip|bloom|opt-\d|phi-?\d|gemma|chatglm|pretrained|huggingface|hf-internal)",
     re.I,
 )
+MODEL_KEYS = frozenset({"model", "model_name", "model_type", "arch", "architecture", "net", "network", "backbone"})
 #: Settings whose presence alone says "a pretrained checkpoint was loaded".
 PRETRAINED_KEYS = re.compile(r"(^|[._])(model_name_or_path|pretrained(_model)?(_name)?|base_model|checkpoint_name|hf_model)$", re.I)
 
@@ -170,6 +171,9 @@ def regime_of(source: str, hparams: dict[str, Any], names: str = "") -> str:
         return "prompt"
     if LORA.search(f"{text} {keys}"):
         return "lora"
+    model = next((str(v) for k, v in hparams.items() if str(k).lower() in MODEL_KEYS and isinstance(v, str)), None)
+    if model is not None and not PRETRAINED.search(model) and ("hf_trainer_state" in source) and not PRETRAINED.search(names):
+        return "scratch"  # the Trainer's format, but a model of the user's own (an MLP, a CNN)
     if (
         "hf_trainer_state" in source
         or PRETRAINED.search(text)

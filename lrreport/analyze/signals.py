@@ -119,9 +119,9 @@ def late_level(x: np.ndarray, frac: float = 0.1, min_pts: int = 1, max_pts: int 
 SPIKE_SPREAD = 4.0
 
 
-def spikes(x: np.ndarray, ratio: float, window: int) -> np.ndarray:
+def spikes(x: np.ndarray, ratio: float, window: int, spread: float = SPIKE_SPREAD) -> np.ndarray:
     """Indices where a positive series jumps above ``ratio`` x its rolling median, and
-    ``SPIKE_SPREAD`` robust standard deviations of log(x) above it.
+    ``spread`` robust standard deviations of log(x) above it (0: the ratio alone).
 
     The median is taken over the preceding points (causal), so a spike is
     judged against what came before it, as a person reading the curve would.
@@ -138,7 +138,7 @@ def spikes(x: np.ndarray, ratio: float, window: int) -> np.ndarray:
     base = prev.median().to_numpy()
     mad = (s.shift(1) - s.shift(1).rolling(window, min_periods=3).median()).abs().rolling(window, min_periods=3).median().to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        margin = np.maximum(np.log(ratio), SPIKE_SPREAD * 1.4826 * np.nan_to_num(mad, nan=0.0))
+        margin = np.maximum(np.log(ratio), spread * 1.4826 * np.nan_to_num(mad, nan=0.0))
         hit = (logx > base + margin) & np.isfinite(base) & np.isfinite(logx)
     return np.flatnonzero(hit)
 

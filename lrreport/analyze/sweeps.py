@@ -11,11 +11,13 @@ downloads, a benchmark's result tree). Runs group when all of these hold:
   Runs that record no hyperparameters must say it another way: a run name
   with its LR blanked out that they share (``resnet_lr*_seed*``), or names
   that a framework numbered (``version_3``, W&B's ``run-<date>-<id>``).
-* **Same set-up as seen in the curves**: the same loss metrics logged,
-  lengths within ``LENGTH_RATIO`` and starting losses within
-  ``START_RATIO`` of the group's median (a run that blew up at its first
-  evaluation is judged on the lowest of its first points). A run that fails
-  the check leaves the group; it is not a sweep member.
+* **Same set-up as seen in the curves**, for runs that share no recorded
+  settings: the same loss metrics logged, lengths within ``LENGTH_RATIO``
+  and starting losses within ``START_RATIO`` of the group's median (the
+  lowest of each run's first points). A run that fails the check leaves the
+  group. Runs whose settings agree need no such check (an epoch-level log's
+  first point comes after a first epoch at the run's own LR, so their starts
+  differ by design).
 * At least ``MIN_LRS`` distinct LRs.
 
 Seeds of one set-up, and the formats they were written in, form one sweep:
@@ -55,7 +57,7 @@ SAME_LR = 1.05
 #: Runs of one set-up have lengths within this factor of the group's median ...
 LENGTH_RATIO = 4.0
 #: ... and start (the lowest of their first points) within this factor of its median loss.
-START_RATIO = 5.0
+START_RATIO = 10.0
 #: hparams that differ between the runs of one sweep by design, or are outcomes, not settings.
 VOLATILE = re.compile(
     r"(^|[._/])(lr|learning_rate|base_lr|max_lr|peak_lr|init_lr|initial_lr|seed|random_seed|run_?name|run_?id|"
@@ -307,7 +309,12 @@ def assign_sweeps(
         members = groups[key]
         if not _one_experiment(members):
             continue
-        members = sorted(_compatible(members), key=lambda p: (p.lr, p.run))
+        if not (key[2] and all(p.has_hparams for p in members)):
+            # Without shared settings the curves must show one set-up. (With them, they
+            # need not: an epoch-level log's first point comes after a first epoch at the
+            # run's own LR, so starts differ by design.)
+            members = _compatible(members)
+        members = sorted(members, key=lambda p: (p.lr, p.run))
         if len(members) < MIN_LRS:
             continue
         distinct = _distinct([p.lr for p in members])

@@ -117,8 +117,11 @@ def decide(run: str, findings: list[Finding], *, fold: bool = True) -> tuple[Ver
     alternatives: list[Alternative] = []
     symptoms: list[str] = []
     for f in alarms[1:]:
-        if f.code == primary.code:
-            kept.append(f)  # the same trouble on another metric: its own evidence
+        if any(k.code == f.code for k in kept):
+            # The same trouble found twice (by its own detector and as the cause of a stall,
+            # or on a second metric): one finding, the other's evidence attached.
+            same = next(k for k in kept if k.code == f.code)
+            same.evidence.setdefault("also_found", []).append(_short(f.message))
             continue
         if f.code in EXPLAINS.get(primary.code, ()):
             _fold(primary, f)

@@ -16,8 +16,8 @@ merely long look the same as runs whose LR is too low:
   ``TAIL_SHARE`` of the total drop and at most ``EARLY_SHARE`` came in the
   first quarter - not the fast-then-flat shape of a well-set LR
   (AUTOTRAINER's slow-convergence idea). Many healthy runs end this way when
-  they are merely short, so this needs the LR to be known and below its
-  optimizer's typical value as well.
+  they are merely short, so this needs the LR to be known and
+  ``SLOW_SHAPE_BELOW`` times below its optimizer's typical value as well.
 
 Guards: a run that learned a lot within its first epoch (mean training loss of
 that epoch ``FAST_FIRST_EPOCH`` times the loss at its end) is not slow; a run
@@ -43,9 +43,16 @@ EARLY_SHARE = 0.5
 #: First-epoch mean over the loss at its end above which the run learned fast from the start
 #: (too-low runs in the harness corpus: 0.97-1.14; healthy ones up to 6).
 FAST_FIRST_EPOCH = 1.3
+#: The shape-only rule (still falling linearly) needs the LR this many times below its
+#: optimizer's typical value: healthy runs just under the typical LR end this way too.
+SLOW_SHAPE_BELOW = 2.0
 #: A fall this steady (Kendall's tau of the epoch losses) is the optimizer still pulling.
 STEADY_TAU = -0.6
 MIN_EPOCHS = 4
+#: An LR this many times below its optimizer's typical value is small whatever the curve's
+#: shape: a run that barely moved at it did so because of it, even if its little progress
+#: came early (a decaying schedule front-loads it) or wavered.
+CLEARLY_SMALL = 10.0
 
 
 def _not_small(lr: float | None, prior) -> bool:
@@ -132,7 +139,8 @@ def detect(ctx: RunContext) -> list[Finding]:
     q = max(1, len(s) // 4)
     early = float(start - s[q]) / drop if drop > 0 else 1.0
     if impr < cfg.low_total_improvement:
-        if tau > STEADY_TAU or early > EARLY_SHARE or _not_small(lr, prior):
+        clearly_small = lr is not None and lr < prior.typical / CLEARLY_SMALL
+        if not clearly_small and (tau > STEADY_TAU or early > EARLY_SHARE or _not_small(lr, prior)):
             return []  # dropped, then sat still (a plateau), or an LR that is not small
         factor = 10 if impr < cfg.low_total_improvement / 3 else 3
         conf = {"far_low": 0.85, "low": 0.75}.get(pos, 0.6)
@@ -146,7 +154,7 @@ def detect(ctx: RunContext) -> list[Finding]:
                 conf,
             )
         ]
-    if drop <= 0 or len(s) < 6 or lr is None or _not_small(lr, prior):
+    if drop <= 0 or len(s) < 6 or lr is None or lr >= prior.typical / SLOW_SHAPE_BELOW:
         return []
     tail = float(s[-q - 1] - end) / drop
     evidence.update({"last_quarter_share_of_drop": tail, "first_quarter_share_of_drop": early})

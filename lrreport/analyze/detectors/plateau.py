@@ -69,6 +69,10 @@ RISE, RISE_TRENDING = 0.1, 0.05
 VAL_NEVER_IMPROVED = 0.1
 #: The LR counts as unchanged when it stays within this relative band.
 LR_CONSTANT = 0.01
+#: A stall over which the schedule lowered the LR this many times over is the schedule's
+#: doing (a cosine or linear decay flattens every run's end), unless nothing was learned
+#: before it (the loss fell less than VAL_NEVER_IMPROVED decades) or nothing is learned.
+SCHEDULE_ACTING = 3.0
 
 
 def _validation_stall(ctx: RunContext, y: np.ndarray, steps: np.ndarray, flat: float, constant: bool) -> dict[str, Any] | None:
@@ -82,6 +86,14 @@ def _validation_stall(ctx: RunContext, y: np.ndarray, steps: np.ndarray, flat: f
     if st is not None and (constant or st["decades_fallen"] < VAL_NEVER_IMPROVED):
         return st
     return None
+
+
+def _schedule_acting(ctx: RunContext, st: dict[str, Any]) -> bool:
+    """A schedule still decaying the LR (cosine, linear, steps) flattens the end of every run:
+    a stall it explains is the schedule at work, unless nothing was learned before it.
+    Whether the run got far enough is for the other detectors (too low, cut too early)."""
+    state, a, b = _lr_during(ctx, st["from_step"], st["to_step"])
+    return bool(state == "cut" and a and b and a / b >= SCHEDULE_ACTING and st["decades_fallen"] >= VAL_NEVER_IMPROVED)
 
 
 def stall(
@@ -176,6 +188,9 @@ def detect(ctx: RunContext) -> list[Finding]:
         return []
     # The training loss first (what the LR drives); a validation stall alone is a plateau of
     # what the model generalises, while training went on.
+    stalls = [(m, st) for m, st in stalls if cp or not _schedule_acting(ctx, st)]
+    if not stalls:
+        return []
     metric, st = stalls[0]
     also_train = any(m == train_name for m, _ in stalls)
     val_only = metric != train_name
@@ -274,7 +289,7 @@ def _stuck(ctx: RunContext, metric: str, st: dict[str, Any], cp: dict[str, Any] 
     curve = ctx.train if ctx.train is not None and len(ctx.train.fvalue) >= 3 else ctx.val
     if curve is None:
         return []
-    side, ev = weigh(ctx, curve)
+    side, ev = weigh(ctx, curve, constant=bool(cp))
     if side is None and not cp:
         return []
     lr = ctx.nominal_lr
