@@ -4,7 +4,7 @@ Detectors produce :class:`Finding` objects; :func:`lrreport.analyze.analyze`
 gathers them, the sweep results and the LR range test results into one
 :class:`Analysis`. Renderers (HTML, JSON, Markdown, JUnit, terminal) only read
 it; nothing here formats for a particular output. The JSON shape is the
-contract in ``../shared/FINDINGS.md``.
+contract in ``docs/findings.md``.
 """
 
 from __future__ import annotations

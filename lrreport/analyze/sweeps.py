@@ -109,16 +109,17 @@ def _blank_lr(text: str) -> str:
 
 
 def _norm_value(v: Any) -> str:
-    """Settings compare as text, so a YAML 0.1 and an MLflow "0.1" agree."""
+    """Settings compare as text, so a YAML 0.1 and an MLflow "0.1" agree, and a boolean reads
+    the same whether a format wrote it as true/false or as 1/0 (TensorBoard's hparams do)."""
     if isinstance(v, bool):
-        return str(v).lower()
+        return "1" if v else "0"
     if isinstance(v, (int, float)):
         f = float(v)
         return repr(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
     text = _blank_lr(str(v)).strip()
     low = text.lower()
-    if low in ("true", "false"):
-        return low
+    if low in ("true", "false", "yes", "no"):
+        return "1" if low in ("true", "yes") else "0"
     try:
         f = float(text)
     except ValueError:

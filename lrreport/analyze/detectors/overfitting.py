@@ -2,7 +2,7 @@
 
 Judged on loss, never accuracy: while a model overfits, validation accuracy
 can stay flat or even rise as the validation loss climbs (measured on the
-harness corpus, and on the real Whisper fine-tune in ../shared/realworld).
+harness corpus, and on real fine-tunes such as a Whisper run).
 UMLAUT's rule flags any rise of validation loss; we ask for a rise of
 ``overfit_rise`` above the (smoothed) minimum - or a slower but steady climb
 (``SLOW_RISE``, Kendall's tau ``SLOW_TAU``) - that lasts to the end and stands
