@@ -74,7 +74,11 @@ def _frozen_accuracy(ctx: RunContext) -> dict[str, Any] | None:
         a = acc.value[np.isfinite(acc.value)]
         if len(a) < MIN_EVALS:
             continue
-        rounded = np.array([float(f"{x:.4g}") for x in a])
+        # To 4 significant digits, vectorised (a float32 accuracy written twice may differ
+        # in its last digits).
+        mag = np.floor(np.log10(np.where(np.abs(a) > 0, np.abs(a), 1.0)))
+        scale = 10.0 ** (mag - 3)
+        rounded = np.round(a / scale) * scale
         vals, counts = np.unique(rounded, return_counts=True)
         top = int(np.argmax(counts))
         if counts[top] / len(a) >= FROZEN_SHARE:

@@ -27,16 +27,17 @@ def detect(ctx: RunContext) -> list[Finding]:
         return []
     if np.min(tr.fvalue) < 0 or np.min(va.fvalue) < 0:
         return []
+    # Each evaluation against the training points since the previous one (searchsorted:
+    # linear in the points, also when validation is logged at every step).
+    ends = np.searchsorted(tr.fstep, va.fstep, side="right")
+    starts = np.concatenate([[0], ends[:-1]])
     ratios = []
-    prev = None
-    for s, v in zip(va.fstep, va.fvalue):
-        m = (tr.fstep <= s) & (tr.fstep > prev) if prev is not None else tr.fstep <= s
-        t = tr.fvalue[m]
-        if not len(t):
-            t = tr.fvalue[tr.fstep <= s][-1:]
-        if len(t) and np.median(t) > 0:
-            ratios.append(v / float(np.median(t)))
-        prev = s
+    for lo, hi, v in zip(starts, ends, va.fvalue):
+        t = tr.fvalue[lo:hi] if hi > lo else tr.fvalue[max(0, hi - 1) : hi]
+        if len(t):
+            m = float(np.median(t)) if len(t) > 1 else float(t[0])
+            if m > 0:
+                ratios.append(v / m)
     if len(ratios) < MIN_POINTS:
         return []
     r = np.asarray(ratios)
