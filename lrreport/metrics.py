@@ -61,12 +61,17 @@ SPLIT_WORDS: Mapping[str, str] = {
     "validation": "val",
     "eval": "val",
     "evaluation": "val",
+    "validate": "val",  # "Validate: Loss 1.98 ..." (pytorch/examples-style console logs)
     "dev": "val",
     "holdout": "val",
     "test": "test",
     "testing": "test",
 }
 LOSS_WORDS = frozenset({"loss", "losses", "nll", "objective", "cost"})
+# Regression scripts log their loss under the error's name (train_mse / val_mse) and
+# no "loss" at all. Such a tag is a *qualified* loss: the run's loss curve only when the
+# run has no tag named "loss" (Keras logs both `loss` and an `mse` metric).
+LOSS_PROXY_WORDS = frozenset({"mse"})
 ACC_WORDS = frozenset({"acc", "accuracy"})
 # Keras names accuracies after their kind; these words do not make a tag "qualified".
 ACC_KIND_WORDS = frozenset({"categorical", "sparse", "binary", "top1", "top", "1"})
@@ -87,7 +92,8 @@ LR_RE = re.compile(
 UPDATE_RATIO_RE = re.compile(
     r"^(?:update[_\-. ]?(?:to[_\-. ]?(?:weight|param)[_\-. ]?)?ratio|update_ratio)/(?P<group>[^/]+)$", re.I
 )
-_SPLIT_RE = re.compile(r"[/_\-. ]+")
+# "@" splits too: pytorch/examples' ImageNet script prints "Acc@1".
+_SPLIT_RE = re.compile(r"[/_\-. @]+")
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -130,6 +136,7 @@ def match_tag(tag: str) -> MetricMatch:
     quantity = None
     granularity = None
     extra: list[str] = []
+    proxy = False
     for w in words:
         if w in SPLIT_WORDS and split is None:
             split = SPLIT_WORDS[w]
@@ -137,6 +144,8 @@ def match_tag(tag: str) -> MetricMatch:
             quantity = "loss"
         elif w in ACC_WORDS and quantity is None:
             quantity = "acc"
+        elif w in LOSS_PROXY_WORDS and quantity is None:
+            quantity, proxy = "loss", True
         elif w in GRANULARITY_WORDS:
             if w.startswith("epoch"):
                 granularity = "epoch"
@@ -150,7 +159,7 @@ def match_tag(tag: str) -> MetricMatch:
         return MetricMatch(tag, False, False, granularity)
     # No split word: Keras' plain `loss` / `accuracy` and TF2's `epoch_loss` are training.
     metric = f"{split or 'train'}_{quantity}"
-    return MetricMatch(metric, not extra, True, granularity)
+    return MetricMatch(metric, not extra and not proxy, True, granularity)
 
 
 def resolve_metrics(tag_points: Mapping[str, int] | Iterable[tuple[str, int]]) -> dict[str, str]:
