@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .csvlog import EPOCH_COLUMNS, STEP_COLUMNS, read_csv_header
+from .csvlog import EPOCH_COLUMNS, STEP_COLUMNS, looks_like_metric_header, read_csv_header
 from .tfevents import is_event_file
 
 __all__ = ["RunSource", "discover", "source_of_file"]
@@ -68,6 +68,7 @@ class RunSource:
     parts: list[tuple[str, Path]] = field(default_factory=list)  #: (kind, file) in read order
     single_file: bool = False  #: the run is one file among several of its kind in a folder
     cached: dict[Path, Any] = field(default_factory=dict)  #: parsed JSON kept from sniffing
+    notes: list[str] = field(default_factory=list)  #: said in the run's warnings (files passed over, and why)
 
     @property
     def kinds(self) -> list[str]:
@@ -86,7 +87,9 @@ def _sniff_json(path: Path) -> tuple[str | None, Any]:
             head = fh.read(64).lstrip()
     except OSError:
         return None, None
-    if not head.startswith(b"{") and not head.startswith(b"\xef\xbb\xbf{"):
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:].lstrip()
+    if not head.startswith((b"{", b"[")):  # a dict, or pandas' orient="records" list
         return None, None
     try:
         obj = load_json(path)
@@ -94,7 +97,7 @@ def _sniff_json(path: Path) -> tuple[str | None, Any]:
         return None, None
     if looks_like_trainer_state(obj):
         return "hf_trainer_state", obj
-    if looks_like_history(obj) or (isinstance(obj, dict) and looks_like_history(obj.get("history"))):
+    if looks_like_history(obj):
         return "keras_history", obj
     return None, None
 
@@ -111,11 +114,15 @@ def _csv_kind(path: Path) -> str | None:
     if path.name == "metrics.csv" and "step" in lower:
         return "lightning_csv"
     if lower[0] == "epoch" and not has_step:
-        return "keras_csv"
+        # CSVLogger writes "epoch" then the logs' keys sorted; a hand-written history
+        # with an epoch column first is read the same way, under its own name.
+        return "keras_csv" if header[1:] == sorted(header[1:]) else "csv"
     if "step" in lower and ("epoch" in lower or (path.parent / "hparams.yaml").is_file()):
         return "lightning_csv"
     if has_step or has_epoch:
         return "csv"
+    if looks_like_metric_header(header):
+        return "csv"  # pd.DataFrame(history.history).to_csv(index=False): row k is epoch k
     return None
 
 
