@@ -56,7 +56,17 @@ def _read_part(kind: str, path: Path, src: RunSource, allow_pickle: bool) -> Run
         from .mlflow import read_mlflow_run
 
         return read_mlflow_run(path)
-    raise LogReadError(path, "not a training log lrreport knows (TensorBoard, CSV, Keras, Lightning, HF, MLflow)")
+    if kind == "wandb":
+        from .wandb import read_wandb_run
+
+        return read_wandb_run(path)
+    if kind == "text":
+        from .textlog import read_text_log
+
+        return read_text_log(path)
+    from .detect import why_not_a_log
+
+    raise LogReadError(path, why_not_a_log(path))
 
 
 def _extra_hparams(root: Path) -> tuple[dict[str, Any], list[str]]:
