@@ -26,6 +26,7 @@ Home-made history CSVs (seen from hand-written ``csv.writer`` loops, pandas 1.x-
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -58,8 +59,14 @@ GROUP_COLUMNS = ("model", "model_name", "run", "run_name", "run_id", "experiment
 MAX_GROUPS = 50
 
 
+_HEADER_CELL = re.compile(r"^[A-Za-z_][\w ./@()\[\]-]*$|^$")
+
+
 def looks_like_metric_header(cols: list[str]) -> bool:
-    """A header that claims to be a training history: a loss or accuracy column by name."""
+    """A header that claims to be a training history: a loss or accuracy column by name,
+    and every cell a name (``iter 0: loss 3.0, time 12ms`` is a console line, not a header)."""
+    if not all(_HEADER_CELL.match(c) for c in cols):
+        return False
     for c in cols:
         m = match_tag(c)
         if m.known and (m.metric.endswith("_loss") or m.metric.endswith("_acc")):

@@ -16,7 +16,8 @@ on lines made by the real library and on a real log.
                      ones are running means, and a later ``evaluate()`` line is not training.
 ``python_dict``      ``{'loss': 0.5, 'grad_norm': 1.2, 'learning_rate': 5e-05, 'epoch': 0.1}`` and
                      ``{'eval_loss': ...}``: Hugging Face Trainer's printed logs (transformers
-                     4.x), read with ``ast.literal_eval`` (never ``eval``); JSON lines
+                     4.x; 5.x prints the values as strings, ``{'loss': '0.6937'}``), read with
+                     ``ast.literal_eval`` (never ``eval``); JSON lines
                      (``{"train_loss": ..., "epoch": 3}``: the DeiT/MAE ``log.txt``) the same way.
                      The final ``train_runtime`` summary and throughput keys are left out.
 ``epoch_marker``     ``Epoch 3:``, ``Epoch [3/30]``, ``epoch 3``, ``EPOCH 3``, ``epoch=3``,
@@ -29,9 +30,9 @@ on lines made by the real library and on a real log.
                      ``name value``, ``Train Loss: 1.94, Train Acc: 20.34%`` (a percentage is
                      kept as printed); ``val (avg)`` keeps the value next to the name.
 
-Progress bars overwrite themselves with ``\\r`` and ``\\b``: only the text after
-the last one on a line is what the terminal showed, and is read. ANSI colour
-codes are dropped. Text after a word such as ``best``, ``saved``,
+Progress bars redraw themselves after ``\\r`` and ``\\b`` on one line: the last
+drawing of each epoch on a line is read (tqdm does not start a new line between
+epochs, Keras does). ANSI colour codes are dropped. Text after a word such as ``best``, ``saved``,
 ``checkpoint``, ``loaded``, ``early stopping`` or ``improved`` restates an
 earlier value (``Saved best model at epoch 6 with val loss 0.066``) and is
 not read. A value from a line without an epoch or step of its own never
@@ -49,6 +50,7 @@ logging moments. Epochs are kept as printed (``Epoch 1/50`` is epoch 1).
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import math
 import re
@@ -68,6 +70,7 @@ MAX_TEXT_BYTES = 1 << 30
 MAX_LINE_CHARS = 1 << 16  # after progress-bar overwrites; a longer "line" is binary noise
 SNIFF_HEAD_BYTES = 1 << 20
 SNIFF_TAIL_BYTES = 256 << 10
+MAX_NOTEBOOK_BYTES = 64 << 20  # larger notebooks are mostly embedded images
 
 # --- words ------------------------------------------------------------------------
 #: A name is a metric's only when one of its words is one of these.
@@ -90,13 +93,14 @@ NOT_METRIC_WORDS = frozenset(
      "count", "num", "size", "secs", "sec", "ms", "runtime", "per", "second", "flos", "v"}
 )  # fmt: skip
 
+_DIGIT = re.compile(r"\d")
+_SPLIT_HINT = re.compile(r"train|val|eval|test")
 _PLAIN_SPLIT = re.compile(r"[/_\-. @]+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 _OVERWRITE = re.compile(r"[\r\x08]+")
 #: A cheap first look: lines without any of these can hold no training progress.
-_PREFILTER = re.compile(
-    r"loss|acc|epoch|lr|learning|iter|step|mse|mae|dice|iou|f1|auc|ppl|perplex|wer|bleu|reward|psnr|prec|recall|\{", re.I
-)
+#: (matched on the lower-cased line: a case-blind regex is several times slower).
+_PREFILTER = re.compile(r"loss|acc|epoch|lr|learning|iter|step|mse|mae|dice|iou|f1|auc|ppl|perplex|wer|bleu|reward|psnr|prec|recall|\{")
 #: Text from here on restates a value (best-so-far, checkpoint and early-stopping messages).
 _RESTATES = re.compile(
     r"\b(?:best|saved?|saving|checkpoint\w*|loaded|loading|restor\w*|resum\w*|early[\s_-]?stopping\w*|"
@@ -111,31 +115,41 @@ KERAS_EPOCH = re.compile(r"^\s*Epoch\s+(\d+)/(\d+)\s*$")
 #: ``1875/1875 [======] - 5s 2ms/step - loss: 0.29`` (Keras 2): a Keras progress line.
 KERAS_PROGRESS = re.compile(r"^\s*(\d+)/(\d+)\s+(?:\S+\s+)*?-\s+[A-Za-z_][\w./-]*:\s")
 #: Epoch printed with its word, in the shapes listed in the module docstring.
+#: (These three are matched on the lower-cased line, ASCII letters only, so spans stay aligned.)
 EPOCH_MARK = re.compile(
     r"\bepoch\b\s*[:=#]?\s*[\[(]?\s*(\d+)(?:\s*(?:/|of)\s*(\d+))?\s*[\])]?"
-    r"(?:\s*\[\s*(\d+)\s*/\s*(\d+)\s*\])?",
-    re.I,
+    r"(?:\s*\[\s*(\d+)\s*/\s*(\d+)\s*\])?"
 )
 #: ``Train: [3/50]``: the Swin Transformer / timm-style epoch marker.
-TRAIN_EPOCH_MARK = re.compile(r"\b(?:train|training)\b\s*:?\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]", re.I)
-STEP_MARK = re.compile(r"\b(?:global[_ ]step|step|iter|iteration|it)\b\s*[:=#]?\s*[\[(]?\s*(\d+)(?:\s*/\s*(\d+))?\s*[\])]?", re.I)
+TRAIN_EPOCH_MARK = re.compile(r"\b(?:train|training)\b\s*:?\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+STEP_MARK = re.compile(r"\b(?:global[_ ]step|step|iter|iteration)\b\s*[:=#]?\s*[\[(]?\s*(\d+)(?:\s*/\s*(\d+))?\s*[\])]?")
+_SEGMENT_EPOCH = re.compile(r"\bepoch\b\s*[:=#]?\s*[\[(]?\s*(\d+)")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_RESTATE_HINT = re.compile(r"best|sav|checkpoint|load|restor|resum|early|improv|patience|reduc")
 #: ``Validate: ...``, ``[val] ...``, ``Test: ...``: the split of the names on the line that have none.
 LINE_SPLIT = re.compile(
     r"(?:^|[\s\[|>*-])(train|training|val|valid|validation|validate|eval|evaluation|evaluating|test|testing)\s*[:\]](?!\s*[-+]?\d)",
     re.I,
 )
-_TOKEN = re.compile(
-    r"(?P<num>(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?P<pct>%)?(?=$|[\s,;|)\]}>/]))"
-    r"|(?P<word>[A-Za-z][\w@./-]*)"
-    r"|(?P<sep>[:=])"
-    r"|(?P<nan>(?<![\w.])[-+]?(?:nan|inf|infinity)\b)"
-    r"|(?P<other>\S)",
-    re.I,
+#: ``name value``, ``name: value``, ``name=value``: a name of up to four words right before
+#: its number. The number must end where a number ends ("1.8329" glued to a timestamp,
+#: "1.83292026-02-14", is no value).
+_PAIR = re.compile(
+    # possessive (*+, {0,3}+): a name never gives words back, so a line costs one pass
+    r"(?<![\w@./-])(?P<name>[A-Za-z][\w@./-]*+(?:[ \t]+[A-Za-z][\w@./-]*+){0,3}+)[ \t]*+[:=]?[ \t]*+"
+    r"(?P<num>[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?%?|[-+]?(?:[nN][aA][nN]|[iI]nf(?:inity)?))"
+    r"(?=$|[\s,;|)\]}>/])"
 )
-_NAN_WORDS = {"nan": math.nan, "inf": math.inf, "infinity": math.inf}
 #: Keys of a printed dict that place it, not measure it; and throughput keys (HF).
 DICT_POSITION_KEYS = {"epoch": "epoch", "step": "step", "global_step": "step", "iter": "step", "iteration": "step"}
 DICT_NOT_SIGNALS = ("_runtime", "_per_second", "total_flos", "n_parameters", "num_tokens", "num_input_tokens")
+
+
+@functools.lru_cache(maxsize=4096)
+def _metric_name(phrase: str) -> str | None:
+    """The metric's name in the words before a number, or None when they name no metric."""
+    words = _trim_name(phrase.split())
+    return " ".join(words) if _is_metric_name(words) else None
 
 
 def _is_metric_name(words: list[str]) -> bool:
@@ -145,8 +159,7 @@ def _is_metric_name(words: list[str]) -> bool:
         return False
     if any(w in METRIC_WORDS for w in ws):
         return True
-    joined = "".join(ws)
-    return joined in ("learningrate", "gradnorm")
+    return ("learning" in ws and "rate" in ws) or ("grad" in ws and "norm" in ws) or "gradnorm" in ws
 
 
 def _trim_name(words: list[str]) -> list[str]:
@@ -166,65 +179,52 @@ def _trim_name(words: list[str]) -> list[str]:
 def name_value_pairs(text: str) -> list[tuple[str, float]]:
     """Every ``name value`` pair of a line whose name is a metric's (name as printed, value)."""
     out: list[tuple[str, float]] = []
-    words: list[str] = []
-    toks = list(_TOKEN.finditer(text))
-    i = 0
-    n = len(toks)
-    while i < n:
-        m = toks[i]
-        kind = m.lastgroup
-        if kind == "word":
-            low = m.group("word").lower()
-            if low in _NAN_WORDS and words:
-                kind = "nan"
-            else:
-                words.append(m.group("word"))
-                if len(words) > 4:
-                    words.pop(0)
-                i += 1
-                continue
-        if kind == "sep":
-            # "loss: 0.5" / "loss=0.5": a separator between a name and its number
-            if i + 1 < n and toks[i + 1].lastgroup in ("num", "nan") and words:
-                i += 1
-                continue
-            if i + 1 < n and toks[i + 1].lastgroup == "word" and toks[i + 1].group("word").lower() in _NAN_WORDS and words:
-                i += 1
-                continue
-            words = []
-            i += 1
+    for m in _PAIR.finditer(text):
+        name = _metric_name(m.group("name"))
+        if name is None:
             continue
-        if kind in ("num", "nan"):
-            if words:
-                name = _trim_name(words)
-                if _is_metric_name(name):
-                    raw = m.group(0).lower().lstrip("+")
-                    if kind == "num":
-                        value = float(m.group(0).rstrip("%"))
-                    else:
-                        sign = -1.0 if raw.startswith("-") else 1.0
-                        value = sign * _NAN_WORDS[raw.lstrip("-")]
-                    out.append((" ".join(name), value))
-            words = []
-            i += 1
+        raw = m.group("num").rstrip("%")
+        try:
+            value = float(raw)
+        except ValueError:
             continue
-        words = []
-        i += 1
+        out.append((name, value))
     return out
 
 
 def _clean(line: str) -> str:
     if "\x1b" in line:
         line = _ANSI.sub("", line)
-    if "\r" in line or "\x08" in line:
-        parts = [p for p in _OVERWRITE.split(line) if p.strip()]
-        line = parts[-1] if parts else ""
     if len(line) > MAX_LINE_CHARS:
         line = line[-MAX_LINE_CHARS:]
     return line.strip()
 
 
-@dataclass
+def _segments(raw: str) -> list[str]:
+    """What a terminal showed, in order: a progress bar redraws itself after ``\\r`` or
+    ``\\b`` on the same line, and each drawing is read (tqdm does not start a new line
+    between epochs, so the epoch's last drawing sits in the middle of the line)."""
+    if "\r" not in raw and "\x08" not in raw:
+        return [raw]
+    parts = [p for p in _OVERWRITE.split(raw) if p.strip()]
+    if len(parts) < 3:
+        return parts
+    # Only the last drawing of each epoch can matter (a bar's values only grow within
+    # its epoch): skip the others unread, which keeps a 100 MB progress-bar log fast.
+    keep: list[str] = []
+    seen: set[tuple[bool, str | None]] = set()
+    for p in reversed(parts):
+        low = p.lower()
+        m = _SEGMENT_EPOCH.search(low) if "epoch" in low else None
+        key = ("{" in p, m.group(1) if m else None)
+        if key not in seen:
+            seen.add(key)
+            keep.append(p)
+    keep.reverse()
+    return keep
+
+
+@dataclass(slots=True)
 class Event:
     """One line that placed or measured something."""
 
@@ -256,6 +256,12 @@ def _dict_event(lineno: int, obj: dict) -> Event | None:
         return None  # Trainer's closing summary: whole-run averages, not a point of the curve
     ev = Event(lineno, from_dict=True, pattern="python_dict")
     for k, v in obj.items():
+        if isinstance(v, str):
+            # transformers 5.x prints its log values formatted, as strings: {'loss': '0.6937'}
+            try:
+                v = float(v)
+            except ValueError:
+                continue
         if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, (int, float)):
             continue
         low = k.lower()
@@ -273,6 +279,8 @@ def _dict_event(lineno: int, obj: dict) -> Event | None:
 
 
 def _apply_line_split(line: str, pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    if (":" not in line and "]" not in line) or not _SPLIT_HINT.search(line.lower()):
+        return pairs
     m = LINE_SPLIT.search(line)
     if not m:
         return pairs
@@ -288,10 +296,10 @@ def _apply_line_split(line: str, pairs: list[tuple[str, float]]) -> list[tuple[s
 
 def parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
     """What one line of output says (None: nothing)."""
-    if not _PREFILTER.search(raw):
+    if not _PREFILTER.search(raw.lower()):
         return None
     line = _clean(raw)
-    if not line or not any(c.isdigit() for c in line):
+    if not line or not _DIGIT.search(line):
         return None
     # A printed dict: Hugging Face Trainer, JSON lines.
     brace = line.find("{")
@@ -302,9 +310,10 @@ def parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
     m = KERAS_EPOCH.match(line)
     if m:
         return Event(lineno, epoch=float(m.group(1)), epoch_total=int(m.group(2)), placed=True, pattern="keras_epoch")
-    cut = _RESTATES.search(line)
+    low = line.translate(_ASCII_LOWER)
+    cut = _RESTATES.search(line) if _RESTATE_HINT.search(low) else None
     if cut:
-        line = line[: cut.start()]
+        line, low = line[: cut.start()], low[: cut.start()]
         if not line.strip():
             return None
     if keras_open:
@@ -317,7 +326,9 @@ def parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
             return Event(lineno, metrics=pairs, placed=True, keras_done=k == n, pattern="keras_progress")
     ev = Event(lineno, pattern="name_value")
     rest = line
-    m = EPOCH_MARK.search(line) or TRAIN_EPOCH_MARK.search(line)
+    m = EPOCH_MARK.search(low) if "epoch" in low else None
+    if m is None and "train" in low and "[" in line:
+        m = TRAIN_EPOCH_MARK.search(low)
     if m:
         ev.epoch = float(m.group(1))
         ev.epoch_total = int(m.group(2)) if m.group(2) else None
@@ -326,7 +337,8 @@ def parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
         ev.placed = True
         ev.pattern = "epoch_marker"
         rest = rest[: m.start()] + " | " + rest[m.end() :]
-    m = STEP_MARK.search(rest)
+        low = low[: m.start()] + " | " + low[m.end() :]
+    m = STEP_MARK.search(low) if ("step" in low or "iter" in low) else None
     if m:
         if m.group(2):
             ev.step_in_epoch, ev.steps_per_epoch = int(m.group(1)), int(m.group(2))
@@ -356,19 +368,20 @@ def parse_lines(lines: Iterable[str]) -> TextParse:
     keras_open = False
     count = 0
     for count, raw in enumerate(lines, 1):
-        ev = parse_line(count, raw, keras_open)
-        if ev is None:
-            continue
-        if ev.pattern == "keras_epoch":
-            keras_open = True
-        elif ev.pattern not in ("keras_progress",) and ev.placed:
-            keras_open = False
-        events.append(ev)
+        for seg in _segments(raw):
+            ev = parse_line(count, seg, keras_open)
+            if ev is None:
+                continue
+            if ev.pattern == "keras_epoch":
+                keras_open = True
+            elif ev.pattern != "keras_progress" and ev.placed:
+                keras_open = False
+            events.append(ev)
     return TextParse(events, count)
 
 
 # --- from events to points ------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class _Point:
     tag: str
     epoch: float | None
@@ -570,6 +583,13 @@ def read_text_log(path: Path) -> list[RunData]:
 
 def sniff_text_log(path: Path) -> bool:
     """Does the head (or tail) of this text file print training progress? Binary files: no."""
+    if path.suffix.lower() == ".ipynb":
+        try:
+            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+                return False
+            return _has_progress(parse_lines(_notebook_lines(path)))
+        except (LogReadError, OSError):
+            return False
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
