@@ -221,6 +221,22 @@ def test_text_claims_and_quiet_files(tmp_path):
     assert err.path.endswith("train.log") and "no training-progress lines" in err.error
 
 
+def test_ls_shows_the_format_chosen_and_why_a_file_is_unreadable(tmp_path):
+    from click.testing import CliRunner
+
+    from lrreport.cli import main
+
+    (tmp_path / "run1").mkdir()
+    (tmp_path / "run1" / "nohup.out").write_text("".join(f"Epoch {e}/3 | Loss: {1 / e:.3f}\n" for e in (1, 2, 3)))
+    (tmp_path / "run2").mkdir()
+    (tmp_path / "run2" / "slurm-77.out").write_text("Traceback (most recent call last):\nCUDA out of memory\n")
+    result = CliRunner().invoke(main, ["ls", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "run1" in result.output and " text " in result.output
+    assert "1 unreadable" in result.output
+    assert "slurm-77.out: no training-progress lines recognised" in result.output
+
+
 def test_console_copy_beside_a_structured_log_is_not_read_twice(tmp_path):
     import pandas as pd
 
