@@ -81,9 +81,10 @@ FILLER_WORDS = frozenset({"avg", "average", "mean", "total", "value", "overall",
 GRAD_NORM_RE = re.compile(r"^(?:(?:train|training)[/_\-. ])?grad(?:ient)?[/_\-. ]?norm(?:[/_\-. ](?:step|epoch))?$", re.I)
 # lr, learning_rate, lr-Adam, lr-SGD/pg1, learning_rate/head, train/learning_rate,
 # epoch_learning_rate, lr_step, lr-AdamW-1 (Lightning's second optimizer).
+# x/lr0 (Ultralytics YOLOv5's results.csv: one per optimizer parameter group, lr/pg0 in YOLOv8).
 LR_RE = re.compile(
-    r"^(?:(?:train|training|epoch|step|batch|optim|optimizer|opt|hparams?|params?)[/_\-. ])*"
-    r"(?:lr|learning[_\-. ]?rate)"
+    r"^(?:(?:train|training|epoch|step|batch|optim|optimizer|opt|hparams?|params?|x)[/_\-. ])*"
+    r"(?:lr|learning[_\-. ]?rate)(?P<idx>\d+)?"
     r"(?:[_\-. ](?P<opt>[a-z][a-z0-9]*(?:[_\-.][0-9]+)?))?"
     r"(?:[_\-. ](?:step|epoch))?"
     r"(?:/(?P<group>[^/]+))?$",
@@ -127,6 +128,8 @@ def match_tag(tag: str) -> MetricMatch:
             opt = ""
         if group:
             return MetricMatch(f"lr/{group}", True, True)
+        if m.group("idx"):
+            return MetricMatch(f"lr/pg{m.group('idx')}", True, True)
         return MetricMatch("lr", True, True)
     if GRAD_NORM_RE.match(t):
         return MetricMatch("grad_norm", True, True)

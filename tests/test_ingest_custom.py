@@ -200,3 +200,14 @@ def test_regression_history_with_mse_and_no_loss(tmp_path):
     )
     name, info = _only(lrreport.load(tmp_path / "training_history.csv"))
     assert {"train_loss", "val_loss", "val_r2"} <= set(info.metrics)
+
+
+def test_ultralytics_results_csv_with_a_padded_header(tmp_path):
+    cols = ["epoch", "train/box_loss", "train/obj_loss", "train/cls_loss", "metrics/mAP_0.5", "val/box_loss", "x/lr0"]
+    header = ",".join(f"{c:>20}" for c in cols)
+    rows = [",".join(f"{v:>20}" for v in (e, 0.1 / (e + 1), 0.05, 0.02, 0.1 * e, 0.12 / (e + 1), 0.01)) for e in range(5)]
+    (tmp_path / "results.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    rs = lrreport.load(tmp_path / "results.csv")
+    name, info = _only(rs)
+    assert {"train_loss", "val_loss", "lr/pg0"} <= set(info.metrics)
+    assert list(rs.series(name, "val_loss").epoch) == [0, 1, 2, 3, 4]

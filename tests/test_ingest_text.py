@@ -294,3 +294,40 @@ def test_binary_junk_files_give_one_line_errors_or_nothing(tmp_path_factory, blo
     rs = lrreport.load(d)
     for e in rs.errors:
         assert "\n" not in e.error and e.error
+
+
+def test_pytorch_tutorial_prints(tmp_path):
+    # The CIFAR-10 tutorial: print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 2000:.3f}")
+    cifar = "".join(f"[{e},  {i:4d}] loss: {2.3 - 0.1 * e - i / 100000:.3f}\n" for e in (1, 2) for i in range(2000, 12001, 2000))
+    (tmp_path / "cifar.log").write_text(cifar + "Finished Training\n")
+    rs = lrreport.load(tmp_path / "cifar.log")
+    (run,) = rs.runs
+    s = _series(rs, run, "train_loss")
+    assert list(s.epoch) == [1] * 6 + [2] * 6 and list(s.step) == sorted(s.step) and s.step[6] == 12000 + 2000
+    # The transfer-learning tutorial: "Epoch 0/24", "----------", "train Loss: 0.53 Acc: 0.73", "val Loss: ..."
+    lines = []
+    for e in range(3):
+        lines += [f"Epoch {e}/24", "-" * 10, f"train Loss: {0.6 - 0.1 * e:.4f} Acc: {0.7 + 0.05 * e:.4f}", f"val Loss: {0.5 - 0.1 * e:.4f} Acc: {0.8 + 0.03 * e:.4f}", ""]
+    (tmp_path / "finetune.log").write_text("\n".join(lines) + "Training complete in 1m 2s\nBest val Acc: 0.860000\n")
+    rs = lrreport.load(tmp_path / "finetune.log")
+    (run,) = rs.runs
+    assert _series(rs, run, "val_acc").value == pytest.approx([0.8, 0.83, 0.86])
+    assert _series(rs, run, "train_acc").value == pytest.approx([0.7, 0.75, 0.8])
+    assert list(_series(rs, run, "val_loss").epoch) == [0, 1, 2]
+
+
+def test_a_log_that_prints_no_epoch_numbers_its_lines(tmp_path):
+    (tmp_path / "train.log").write_text("".join(f"Train loss: {1 / k:.4f}, Val loss: {1.2 / k:.4f}\n" for k in range(1, 6)) + "done\n")
+    rs = lrreport.load(tmp_path / "train.log")
+    (run,) = rs.runs
+    assert list(_series(rs, run, "val_loss").step) == [1, 2, 3, 4, 5]
+    assert any("no epoch or step is printed" in w for w in rs.runs[run].warnings)
+
+
+def test_deit_style_json_lines(tmp_path):
+    rows = [{"train_lr": 1e-3 * (e + 1), "train_loss": 6.9 - e, "test_loss": 6.8 - e, "test_acc1": 0.1 + e, "epoch": e, "n_parameters": 5717416} for e in range(4)]
+    (tmp_path / "log.txt").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rs = lrreport.load(tmp_path)
+    (run,) = rs.runs
+    assert {"train_loss", "val_loss", "lr"} <= set(rs.metrics(run)) and "n_parameters" not in rs.metrics(run)
+    assert list(_series(rs, run, "val_loss").epoch) == [0, 1, 2, 3]

@@ -49,6 +49,10 @@ FINDINGS_EXAMPLES = {
     "Validate/Loss": "val_loss",
     "Training Loss": "train_loss",
     "val/acc": "val_acc",
+    # Ultralytics results.csv (YOLOv5, YOLOv8).
+    "x/lr0": "lr/pg0",
+    "lr/pg1": "lr/pg1",
+    "train/box_loss": "train_loss",
 }
 
 

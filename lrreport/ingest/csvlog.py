@@ -114,7 +114,7 @@ def read_wide_csv(path: Path) -> pl.DataFrame:
         # could not use simply yield no points, so keep the terminal clean.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return pl.read_csv(
+            df = pl.read_csv(
                 path,
                 infer_schema=False,  # every column as text: we decide NaN vs empty ourselves
                 null_values=NULL_CELLS,
@@ -125,6 +125,11 @@ def read_wide_csv(path: Path) -> pl.DataFrame:
     except Exception as exc:  # polars raises several types for broken files
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LogReadError(path, f"not a readable CSV: {msg}") from None
+    # Ultralytics YOLOv5's results.csv pads its header ("      epoch,  train/box_loss").
+    stripped = [c.strip() for c in df.columns]
+    if stripped != df.columns and len(set(stripped)) == len(stripped):
+        df = df.rename(dict(zip(df.columns, stripped)))
+    return df
 
 
 def _to_float(s: pl.Series) -> pl.Series:

@@ -26,9 +26,13 @@ on lines made by the real library and on a real log.
                      train_loss=0.123, val_loss=0.2]``) the bar's postfix is read.
 ``step_marker``      ``iter 100: loss 2.30`` (nanoGPT), ``Step [10/1549], Loss: 0.049``,
                      ``step 100 | loss ...``, ``Iteration 500``.
+``epoch_batch``      ``[1,  2000] loss: 2.234``: the PyTorch CIFAR-10 tutorial (epoch, batch).
 ``name_value``       the metric pairs of any of those lines: ``name: value``, ``name=value``,
                      ``name value``, ``Train Loss: 1.94, Train Acc: 20.34%`` (a percentage is
-                     kept as printed); ``val (avg)`` keeps the value next to the name.
+                     kept as printed); ``val (avg)`` keeps the value next to the name;
+                     ``val Loss: 0.61 Acc: 0.79`` (PyTorch's transfer-learning tutorial): the
+                     leading split word names the split of the bare names after it. A log
+                     that prints no epoch or step at all numbers each metric's lines 1, 2, ...
 
 Progress bars redraw themselves after ``\\r`` and ``\\b`` on one line: the last
 drawing of each epoch on a line is read (tqdm does not start a new line between
@@ -78,7 +82,7 @@ METRIC_WORDS = frozenset(
     {
         "loss", "losses", "nll", "acc", "accuracy", "lr", "mse", "mae", "rmse", "iou", "miou", "dice",
         "f1", "auc", "precision", "recall", "ppl", "perplexity", "wer", "cer", "bleu", "psnr", "ssim",
-        "r2", "map", "top1", "top5", "reward", "kl", "elbo", "learningrate",
+        "r2", "map", "top1", "top5", "reward", "kl", "elbo", "learningrate", "acc1", "acc5",
     }
 )  # fmt: skip
 #: Words that may sit in a metric's name beside the metric word ("Train Loss", "Mean Dice", "IoU Score").
@@ -122,6 +126,8 @@ EPOCH_MARK = re.compile(
 )
 #: ``Train: [3/50]``: the Swin Transformer / timm-style epoch marker.
 TRAIN_EPOCH_MARK = re.compile(r"\b(?:train|training)\b\s*:?\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+#: ``[1,  2000] loss: 2.234``: the PyTorch CIFAR-10 tutorial's print (epoch, batch), 1.x-2.x.
+EPOCH_BATCH_MARK = re.compile(r"^\[\s*(\d+)\s*,\s*(\d+)\s*\]")
 STEP_MARK = re.compile(r"\b(?:global[_ ]step|step|iter|iteration)\b\s*[:=#]?\s*[\[(]?\s*(\d+)(?:\s*/\s*(\d+))?\s*[\])]?")
 _SEGMENT_EPOCH = re.compile(r"\bepoch\b\s*[:=#]?\s*[\[(]?\s*(\d+)")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -294,6 +300,20 @@ def _apply_line_split(line: str, pairs: list[tuple[str, float]]) -> list[tuple[s
     return out
 
 
+def _inherit_split(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """``val Loss: 0.61 Acc: 0.79`` (the PyTorch transfer-learning tutorial's print): a line
+    whose first name is a split word then a space names the split of the bare names after it."""
+    first = pairs[0][0].split(" ", 1)
+    if len(first) < 2 or first[0].lower() not in SPLIT_WORDS:
+        return pairs
+    out = [pairs[0]]
+    for name, v in pairs[1:]:
+        if " " not in name and "_" not in name and name.lower() in METRIC_WORDS and name.lower() != "lr":
+            name = f"{first[0]} {name}"
+        out.append((name, v))
+    return out
+
+
 def parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
     """What one line of output says (None: nothing)."""
     if not _PREFILTER.search(raw.lower()):
@@ -329,6 +349,13 @@ def parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
     m = EPOCH_MARK.search(low) if "epoch" in low else None
     if m is None and "train" in low and "[" in line:
         m = TRAIN_EPOCH_MARK.search(low)
+    if m is None and line.startswith("["):
+        mb = EPOCH_BATCH_MARK.match(low)
+        if mb:
+            ev.epoch, ev.step = float(mb.group(1)), int(mb.group(2))
+            ev.placed, ev.pattern = True, "epoch_batch"
+            rest = " " * mb.end() + rest[mb.end() :]
+            low = " " * mb.end() + low[mb.end() :]
     if m:
         ev.epoch = float(m.group(1))
         ev.epoch_total = int(m.group(2)) if m.group(2) else None
@@ -349,7 +376,7 @@ def parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
         rest = rest[: m.start()] + " | " + rest[m.end() :]
     pairs = name_value_pairs(rest)
     if pairs:
-        ev.metrics = _apply_line_split(rest, pairs)
+        ev.metrics = _inherit_split(_apply_line_split(rest, pairs))
     if not ev.metrics and not ev.placed:
         return None
     return ev
@@ -445,6 +472,17 @@ def _points_of_session(events: list[Event]) -> tuple[list[_Point], list[str]]:
             keras_vals[epoch] = (done or e.keras_done, keys | names)
         for name, v in e.metrics:
             points.append(_Point(name, epoch, int(step_here if step_here is not None else 0), v, e.placed, e.line))
+    if not points and not any(e.placed for e in events):
+        # Nothing in the file says where in training a line is ("Train loss: 0.5, Val loss:
+        # 0.6" printed once per epoch): the k-th line that prints a name is its step k.
+        counts: dict[str, int] = {}
+        for e in events:
+            for name, v in e.metrics:
+                counts[name] = counts.get(name, 0) + 1
+                points.append(_Point(name, None, counts[name], v, True, e.line))
+        points = [p for p in points if counts[p.tag] >= 2]
+        if points:
+            notes.append("no epoch or step is printed: the k-th printed value of a metric is read as step k")
     # Last value wins per (tag, epoch, step); values from lines that placed themselves
     # beat values from lines that did not, which also must repeat to count.
     best: dict[tuple[str, float | None, int], _Point] = {}
