@@ -211,3 +211,12 @@ def test_ultralytics_results_csv_with_a_padded_header(tmp_path):
     name, info = _only(rs)
     assert {"train_loss", "val_loss", "lr/pg0"} <= set(info.metrics)
     assert list(rs.series(name, "val_loss").epoch) == [0, 1, 2, 3, 4]
+
+
+def test_one_dict_of_lists_per_split(tmp_path):
+    doc = {"epochs": [1, 2, 3], "train": {"loss": [1.0, 0.8, 0.6], "acc": [0.5, 0.6, 0.7]}, "val": {"loss": [1.1, 0.9, 0.8]}}
+    (tmp_path / "history.json").write_text(json.dumps(doc))
+    rs = lrreport.load(tmp_path / "history.json")
+    name, info = _only(rs)
+    assert {"train_loss", "val_loss", "train_acc"} <= set(info.metrics)
+    assert list(rs.series(name, "val_loss").epoch) == [1, 2, 3]

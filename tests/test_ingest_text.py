@@ -331,3 +331,39 @@ def test_deit_style_json_lines(tmp_path):
     (run,) = rs.runs
     assert {"train_loss", "val_loss", "lr"} <= set(rs.metrics(run)) and "n_parameters" not in rs.metrics(run)
     assert list(_series(rs, run, "val_loss").epoch) == [0, 1, 2, 3]
+
+
+def test_keras2_mmdet_lightning1_and_hf4_shapes(tmp_path):
+    (tmp_path / "keras2.out").write_text(
+        "Train on 48000 samples, validate on 12000 samples\nEpoch 1/2\n"
+        "48000/48000 [==============================] - 5s 104us/sample - loss: 0.2985 - acc: 0.9133 - val_loss: 0.1421 - val_acc: 0.9581\n"
+        "Epoch 2/2\n48000/48000 [==============================] - 4s 90us/sample - loss: 0.1400 - acc: 0.9580 - val_loss: 0.1100 - val_acc: 0.9660\n"
+        "10000/10000 [==============================] - 1s 60us/sample - loss: 0.0900 - acc: 0.9720\nTest accuracy: 0.972\n"
+    )
+    (tmp_path / "mmdet.log").write_text(
+        "".join(
+            f"2023-01-01 10:00:00,000 - mmdet - INFO - Epoch [{e}][{k}/7330]\tlr: 1.0e-02, eta: 3 days, 4:00:00, time: 0.500, "
+            f"memory: 3000, loss_cls: 1.2, acc: 80.0, loss: {3 - e - k / 1000:.3f}\n"
+            for e in (1, 2)
+            for k in (50, 100)
+        )
+    )
+    (tmp_path / "lightning1.log").write_text(
+        "Epoch 0: 100%|##########| 50/50 [00:01<00:00, 30.50it/s, loss=0.523, v_num=1]\r"
+        "Epoch 0: 100%|##########| 50/50 [00:01<00:00, 30.50it/s, loss=0.523, v_num=1, val_loss=0.61]\r"
+        "Epoch 1: 100%|##########| 50/50 [00:01<00:00, 30.50it/s, loss=0.423, v_num=1, val_loss=0.51]\n"
+    )
+    (tmp_path / "hf4.log").write_text(
+        "{'loss': 0.6931, 'learning_rate': 4.5e-05, 'epoch': 0.33}\n{'loss': 0.5, 'learning_rate': 4e-05, 'epoch': 0.67}\n"
+        "{'eval_loss': 0.45, 'eval_accuracy': 0.8, 'eval_runtime': 1.2, 'epoch': 1.0}\n"
+        "{'train_runtime': 10.0, 'train_loss': 0.6, 'epoch': 1.0}\n"
+    )
+    rs = lrreport.load(tmp_path)
+    assert sorted(rs.runs) == ["hf4.log", "keras2.out", "lightning1.log", "mmdet.log"] and not rs.errors
+    assert _series(rs, "keras2.out", "train_loss").value == pytest.approx([0.2985, 0.14])  # not evaluate()'s 0.09
+    assert _series(rs, "keras2.out", "val_acc").value == pytest.approx([0.9581, 0.966])
+    m = _series(rs, "mmdet.log", "train_loss")
+    assert list(m.step) == [50, 100, 7380, 7430] and m.value[-1] == pytest.approx(0.9)
+    assert _series(rs, "lightning1.log", "val_loss").value == pytest.approx([0.61, 0.51])
+    assert _series(rs, "hf4.log", "train_loss").value == pytest.approx([0.6931, 0.5])  # not the run's average
+    assert _series(rs, "hf4.log", "val_loss").value == pytest.approx([0.45])

@@ -308,8 +308,12 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
         best = max(copies, key=lambda p: (trainer_state_size(p), p.parent == root, str(p)))
         source_at(root).parts.append(("hf_trainer_state", best))
     for d, logs in file_logs.items():
-        structured = d in sources or any(kind != "text" for kind, _, _ in logs)
-        if structured and any(kind == "text" for kind, _, _ in logs):
+        texts_here = [p for kind, p, _ in logs if kind == "text"]
+        others = [kind for kind, _, _ in logs if kind != "text"]
+        # One console log beside the one structured log of a folder's run is that run's
+        # console copy; several of either are several runs, each read on its own.
+        one_run = (d in sources and not others) or (d not in sources and len(others) == 1)
+        if len(texts_here) == 1 and one_run:
             # Console output beside a structured log of the same folder prints the same
             # run again: reading both would count it twice.
             texts = sorted(p.name for kind, p, _ in logs if kind == "text")

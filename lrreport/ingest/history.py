@@ -16,6 +16,8 @@ Layouts read (seen from Keras 2.x/3.x ``model.fit(...).history``, pandas 1.x-3.x
   ``{"history": {...}, "params": {...}}``: the settings become the run's
   hyperparameters (flattened to dotted keys);
 * an ``epoch``/``epochs`` list numbers the epochs when there is one;
+* one dict of lists per split (``{"train": {"loss": [...]}, "val": {"loss": [...]}}``)
+  is read as ``train/loss``, ``val/loss``;
 * a second training phase saved under a prefix (``fine_tune_loss``,
   ``fine_tune_val_loss`` beside ``loss``, ``val_loss``) is read as a run of its
   own, ``<file>#fine_tune``: its epochs count from 0 again and its curve is
@@ -149,6 +151,15 @@ def find_history(obj: Any) -> History | None:
         obj = normalize_history(obj)
     if not isinstance(obj, dict) or not obj:
         return None
+    # {"train": {"loss": [...]}, "val": {"loss": [...]}}: one dict of lists per split.
+    if any(isinstance(v, dict) and str(k).lower() in SPLIT_WORDS for k, v in obj.items()):
+        flat: dict[str, Any] = {}
+        for k, v in obj.items():
+            if isinstance(v, dict) and str(k).lower() in SPLIT_WORDS:
+                flat.update({f"{k}/{kk}": _index_dict_to_list(vv) for kk, vv in v.items()})
+            else:
+                flat[k] = v
+        obj = flat
     lists = {k: v for k, v in obj.items() if isinstance(k, str) and _numeric_list(v)}
     if not any(_loss_or_acc(k) for k in lists):
         return None
