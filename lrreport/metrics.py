@@ -61,12 +61,17 @@ SPLIT_WORDS: Mapping[str, str] = {
     "validation": "val",
     "eval": "val",
     "evaluation": "val",
+    "validate": "val",  # "Validate: Loss 1.98 ..." (pytorch/examples-style console logs)
     "dev": "val",
     "holdout": "val",
     "test": "test",
     "testing": "test",
 }
 LOSS_WORDS = frozenset({"loss", "losses", "nll", "objective", "cost"})
+# Regression scripts log their loss under the error's name (train_mse / val_mse) and
+# no "loss" at all. Such a tag is a *qualified* loss: the run's loss curve only when the
+# run has no tag named "loss" (Keras logs both `loss` and an `mse` metric).
+LOSS_PROXY_WORDS = frozenset({"mse"})
 ACC_WORDS = frozenset({"acc", "accuracy"})
 # Keras names accuracies after their kind; these words do not make a tag "qualified".
 ACC_KIND_WORDS = frozenset({"categorical", "sparse", "binary", "top1", "top", "1"})
@@ -76,9 +81,10 @@ FILLER_WORDS = frozenset({"avg", "average", "mean", "total", "value", "overall",
 GRAD_NORM_RE = re.compile(r"^(?:(?:train|training)[/_\-. ])?grad(?:ient)?[/_\-. ]?norm(?:[/_\-. ](?:step|epoch))?$", re.I)
 # lr, learning_rate, lr-Adam, lr-SGD/pg1, learning_rate/head, train/learning_rate,
 # epoch_learning_rate, lr_step, lr-AdamW-1 (Lightning's second optimizer).
+# x/lr0 (Ultralytics YOLOv5's results.csv: one per optimizer parameter group, lr/pg0 in YOLOv8).
 LR_RE = re.compile(
-    r"^(?:(?:train|training|epoch|step|batch|optim|optimizer|opt|hparams?|params?)[/_\-. ])*"
-    r"(?:lr|learning[_\-. ]?rate)"
+    r"^(?:(?:train|training|epoch|step|batch|optim|optimizer|opt|hparams?|params?|x)[/_\-. ])*"
+    r"(?:lr|learning[_\-. ]?rate)(?P<idx>\d+)?"
     r"(?:[_\-. ](?P<opt>[a-z][a-z0-9]*(?:[_\-.][0-9]+)?))?"
     r"(?:[_\-. ](?:step|epoch))?"
     r"(?:/(?P<group>[^/]+))?$",
@@ -87,7 +93,8 @@ LR_RE = re.compile(
 UPDATE_RATIO_RE = re.compile(
     r"^(?:update[_\-. ]?(?:to[_\-. ]?(?:weight|param)[_\-. ]?)?ratio|update_ratio)/(?P<group>[^/]+)$", re.I
 )
-_SPLIT_RE = re.compile(r"[/_\-. ]+")
+# "@" splits too: pytorch/examples' ImageNet script prints "Acc@1".
+_SPLIT_RE = re.compile(r"[/_\-. @]+")
 _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -121,6 +128,8 @@ def match_tag(tag: str) -> MetricMatch:
             opt = ""
         if group:
             return MetricMatch(f"lr/{group}", True, True)
+        if m.group("idx"):
+            return MetricMatch(f"lr/pg{m.group('idx')}", True, True)
         return MetricMatch("lr", True, True)
     if GRAD_NORM_RE.match(t):
         return MetricMatch("grad_norm", True, True)
@@ -130,6 +139,7 @@ def match_tag(tag: str) -> MetricMatch:
     quantity = None
     granularity = None
     extra: list[str] = []
+    proxy = False
     for w in words:
         if w in SPLIT_WORDS and split is None:
             split = SPLIT_WORDS[w]
@@ -137,6 +147,8 @@ def match_tag(tag: str) -> MetricMatch:
             quantity = "loss"
         elif w in ACC_WORDS and quantity is None:
             quantity = "acc"
+        elif w in LOSS_PROXY_WORDS and quantity is None:
+            quantity, proxy = "loss", True
         elif w in GRANULARITY_WORDS:
             if w.startswith("epoch"):
                 granularity = "epoch"
@@ -150,7 +162,7 @@ def match_tag(tag: str) -> MetricMatch:
         return MetricMatch(tag, False, False, granularity)
     # No split word: Keras' plain `loss` / `accuracy` and TF2's `epoch_loss` are training.
     metric = f"{split or 'train'}_{quantity}"
-    return MetricMatch(metric, not extra, True, granularity)
+    return MetricMatch(metric, not extra and not proxy, True, granularity)
 
 
 def resolve_metrics(tag_points: Mapping[str, int] | Iterable[tuple[str, int]]) -> dict[str, str]:

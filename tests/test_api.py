@@ -49,4 +49,5 @@ def test_wheel_ships_templates_and_py_typed(tmp_path):
     assert "lrreport/py.typed" in names
     assert "lrreport/templates/report.html.j2" in names
     assert "lrreport/cli.py" in names and "lrreport/ingest/tfevents.py" in names
+    assert "lrreport/ingest/WANDB_LICENSE" in names  # the W&B record decoder follows wandb's MIT-licensed schema
     assert not any(n.startswith(("tests/", "sample_logs/")) for n in names)

@@ -41,6 +41,18 @@ FINDINGS_EXAMPLES = {
     "update_ratio/body": "update_ratio/body",
     "grad_norm": "grad_norm",
     "test_loss": "test_loss",
+    # Console logs (plain-text training output).
+    "Train Loss": "train_loss",
+    "TrainLoss": "train_loss",
+    "ValAcc": "val_acc",
+    "Acc@1": "train_acc",
+    "Validate/Loss": "val_loss",
+    "Training Loss": "train_loss",
+    "val/acc": "val_acc",
+    # Ultralytics results.csv (YOLOv5, YOLOv8).
+    "x/lr0": "lr/pg0",
+    "lr/pg1": "lr/pg1",
+    "train/box_loss": "train_loss",
 }
 
 
@@ -86,3 +98,15 @@ def test_test_split_is_validation_only_when_there_is_none():
     assert got == {"Loss/train": "train_loss", "Loss/test": "val_loss", "Accuracy/test": "val_acc"}
     got = resolve_metrics({"train_loss": 100, "valid_loss": 10, "test_loss": 1})
     assert got["valid_loss"] == "val_loss" and got["test_loss"] == "test_loss"
+
+
+def test_mse_is_the_loss_only_when_no_loss_is_logged():
+    # Regression scripts log train_mse / val_mse and no "loss"; Keras logs both.
+    assert resolve_metrics({"train_mse": 30, "val_mse": 30, "train_mae": 30}) == {
+        "train_mse": "train_loss",
+        "val_mse": "val_loss",
+        "train_mae": "train_mae",
+    }
+    got = resolve_metrics({"loss": 10, "mse": 10, "val_loss": 10, "val_mse": 10})
+    assert got == {"loss": "train_loss", "mse": "mse", "val_loss": "val_loss", "val_mse": "val_mse"}
+    assert match_tag("val_rmse").metric == "val_rmse"

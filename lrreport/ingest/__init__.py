@@ -56,7 +56,17 @@ def _read_part(kind: str, path: Path, src: RunSource, allow_pickle: bool) -> Run
         from .mlflow import read_mlflow_run
 
         return read_mlflow_run(path)
-    raise LogReadError(path, "not a training log lrreport knows (TensorBoard, CSV, Keras, Lightning, HF, MLflow)")
+    if kind == "wandb":
+        from .wandb import read_wandb_run
+
+        return read_wandb_run(path)
+    if kind == "text":
+        from .textlog import read_text_log
+
+        return read_text_log(path)
+    from .detect import why_not_a_log
+
+    raise LogReadError(path, why_not_a_log(path))
 
 
 def _extra_hparams(root: Path) -> tuple[dict[str, Any], list[str]]:
@@ -98,7 +108,8 @@ def read_source(src: RunSource, allow_pickle: bool = False) -> tuple[list[RunDat
         if kind == "tfevents":
             continue
         try:
-            datas.append(_read_part(kind, path, src, allow_pickle))
+            got = _read_part(kind, path, src, allow_pickle)
+            datas.extend(got if isinstance(got, list) else [got])
         except LogReadError as exc:
             errors.append(ReadError(exc.path, exc.reason))
         except MemoryError:
@@ -130,6 +141,56 @@ def _run_name(src: RunSource, logdir: Path) -> str:
         return logdir.name or str(logdir)
     rel = src.root.relative_to(logdir).as_posix()
     return rel
+
+
+def _assemble_run(
+    name: str,
+    src: RunSource,
+    datas: list[RunData],
+    extra_hparams: dict[str, Any],
+    extra_warnings: list[str],
+    errors: list[ReadError],
+) -> tuple[RunInfo | None, pl.DataFrame]:
+    """One run's RunInfo and scalar rows from what its readers returned."""
+    hparams: dict[str, Any] = dict(extra_hparams)
+    warnings: list[str] = list(extra_warnings)
+    for d in datas:
+        hparams.update(d.hparams)
+        warnings += d.warnings
+    frame = pl.concat([d.frame for d in datas], how="vertical") if len(datas) > 1 else datas[0].frame
+    if frame.height == 0:
+        where = str(src.root) + (name[name.index("#"):] if "#" in name else "")
+        errors.append(ReadError(where, "no scalar values found"))
+        return None, frame
+    frame = _epochs_from_epoch_tag(frame)
+    counts = frame.group_by("tag").len()
+    mapping = resolve_metrics(dict(zip(counts["tag"].to_list(), counts["len"].to_list())))
+    # Rows sorted by tag, keeping the written order within a tag (a stable sort on
+    # the tag's rank: far cheaper than sorting millions of strings).
+    rank = {t: i for i, t in enumerate(sorted(mapping))}
+    source = "+".join(sorted({d.source for d in datas}))
+    frame = (
+        frame.with_columns(
+            pl.lit(name, dtype=pl.String).alias("run"),
+            pl.lit(source, dtype=pl.String).alias("source"),
+            pl.col("tag").replace_strict(mapping, return_dtype=pl.String).alias("metric"),
+            pl.col("tag").replace_strict(rank, return_dtype=pl.UInt32).alias("_rank"),
+        )
+        .sort("_rank", maintain_order=True)
+        .select(list(SCALARS_SCHEMA))
+    )
+    files = sorted({f for d in datas for f in d.files})
+    info = RunInfo(
+        run=name,
+        source=source,
+        path=str(src.root),
+        files=files,
+        hparams=hparams,
+        metrics=sorted(set(mapping.values())),
+        points=frame.height,
+        warnings=warnings,
+    )
+    return info, frame
 
 
 def load(
@@ -179,49 +240,23 @@ def load(
         errors.extend(errs)
         if not datas:
             continue
-        name = _run_name(src, logdir)
-        if on_run is not None:
-            on_run(name)
-        hparams: dict[str, Any] = {}
-        warnings: list[str] = []
-        extra, w = _extra_hparams(src.root) if not src.single_file else ({}, [])
-        hparams.update(extra)
-        warnings += w
+        base = _run_name(src, logdir)
+        extra, extra_warnings = _extra_hparams(src.root) if not src.single_file else ({}, [])
+        # One file may hold several runs (appended fits, a model column): each
+        # suffix is a run of its own; parts without one make up the folder's run.
+        by_suffix: dict[str, list[RunData]] = {}
         for d in datas:
-            hparams.update(d.hparams)
-            warnings += d.warnings
-        frame = pl.concat([d.frame for d in datas], how="vertical") if len(datas) > 1 else datas[0].frame
-        if frame.height == 0:
-            errors.append(ReadError(str(src.root), "no scalar values found"))
-            continue
-        frame = _epochs_from_epoch_tag(frame)
-        counts = frame.group_by("tag").len()
-        mapping = resolve_metrics(dict(zip(counts["tag"].to_list(), counts["len"].to_list())))
-        # Rows sorted by tag, keeping the written order within a tag (a stable sort on
-        # the tag's rank: far cheaper than sorting millions of strings).
-        rank = {t: i for i, t in enumerate(sorted(mapping))}
-        frame = (
-            frame.with_columns(
-                pl.lit(name, dtype=pl.String).alias("run"),
-                pl.lit("+".join(sorted({d.source for d in datas})), dtype=pl.String).alias("source"),
-                pl.col("tag").replace_strict(mapping, return_dtype=pl.String).alias("metric"),
-                pl.col("tag").replace_strict(rank, return_dtype=pl.UInt32).alias("_rank"),
-            )
-            .sort("_rank", maintain_order=True)
-            .select(list(SCALARS_SCHEMA))
-        )
-        frames[name] = frame
-        files = sorted({f for d in datas for f in d.files})
-        runs[name] = RunInfo(
-            run=name,
-            source="+".join(sorted({d.source for d in datas})),
-            path=str(src.root),
-            files=files,
-            hparams=hparams,
-            metrics=sorted(set(mapping.values())),
-            points=frame.height,
-            warnings=warnings,
-        )
+            by_suffix.setdefault(d.run_suffix, []).append(d)
+        for suffix in sorted(by_suffix):
+            name = f"{base}#{suffix}" if suffix else base
+            group = by_suffix[suffix]
+            info, frame = _assemble_run(name, src, group, extra, extra_warnings + list(src.notes), errors)
+            if info is None:
+                continue
+            if on_run is not None:
+                on_run(name)
+            frames[name] = frame
+            runs[name] = info
 
     order = sorted(runs)
     runs = {k: runs[k] for k in order}

@@ -44,11 +44,14 @@ class LogReadError(Exception):
 class RunData:
     """The scalars and metadata of one run, as one reader found them."""
 
-    source: str  #: format name: tfevents, keras_csv, lightning_csv, csv, keras_history, hf_trainer_state, mlflow
+    source: str  #: format name: tfevents, keras_csv, lightning_csv, csv, keras_history, hf_trainer_state, mlflow, wandb, text
     frame: pl.DataFrame  #: FRAME_SCHEMA columns
     files: list[str] = field(default_factory=list)  #: the files read (absolute paths)
     hparams: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  #: damage worked around, one line each
+    #: Set when one file holds several runs (fits appended to one log, a ``model``
+    #: column, a second training phase): the run is named ``<file run>#<suffix>``.
+    run_suffix: str = ""
 
 
 def empty_frame() -> pl.DataFrame:

@@ -16,9 +16,21 @@ Rules, in the order they apply:
   History JSON): a folder with one log of a kind merges it into the folder's
   run (the harness writes event files and a CSV of the same run side by
   side); a folder with several logs of one kind holds several runs, one per file.
-* Files that are not logs (data CSVs, configs) are passed over silently; a
-  file that claims to be a log by its name or content but cannot be read is
-  reported in ``errors``.
+* A Weights & Biases run folder (``wandb/run-*/``, ``wandb/offline-run-*/``:
+  a ``run-<id>.wandb`` file, or ``files/`` with ``wandb-summary.json`` or
+  ``config.yaml``) is one run; nothing below it is walked (its
+  ``files/output.log`` is the reader's fallback, not a run of its own).
+* Plain-text output (``*.log``, ``*.out``, ``*.err``, ``*.txt``, ``nohup.out``,
+  ``slurm-*.out``, a notebook's ``*.ipynb``) is a log when its head or tail
+  prints training progress (:mod:`lrreport.ingest.textlog`); a ``.log`` is
+  first tried as a CSV (Keras' CSVLogger writes ``training.log``). Beside a
+  structured log of the same folder it is the console copy of that run: it is
+  not read, and the run's warnings say so.
+* Files that are not logs (data CSVs, configs, images, checkpoints, code) are
+  passed over silently; a file that claims to be a log by its name
+  (``train*.log``, ``nohup.out``, ``slurm-*.out``, ``output.log``,
+  ``*history*.json``) or content (a CSV header with loss/accuracy columns, a
+  JSON with metric lists) but cannot be read is reported in ``errors``.
 """
 
 from __future__ import annotations
@@ -30,10 +42,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .csvlog import EPOCH_COLUMNS, STEP_COLUMNS, read_csv_header
+from .csvlog import EPOCH_COLUMNS, STEP_COLUMNS, looks_like_metric_header, read_csv_header
 from .tfevents import is_event_file
 
-__all__ = ["RunSource", "discover", "source_of_file"]
+__all__ = ["RunSource", "discover", "source_of_file", "why_not_a_log"]
 
 KERAS_TB_SUBDIRS = frozenset({"train", "validation", "eval", "val", "valid", "training", "evaluation", "test"})
 #: events.out.tfevents.<time>.<host>[.<pid>[.<n>]]: the writer's identity is host.pid.
@@ -56,6 +68,14 @@ NOT_LOG_JSON = frozenset(
     }
 )
 HPARAM_FILES = ("hparams.yaml", "hparams.yml", "hparams.json")
+TEXT_SUFFIXES = (".log", ".out", ".err", ".txt", ".ipynb")
+#: Names that say "I am a training log" even before a line is read: such a file with no
+#: progress line in it is reported, not passed over.
+LOG_BY_NAME = re.compile(
+    r"^(?:train\w*\.(?:log|txt|out)|training\w*\.(?:log|txt)|nohup\.out|slurm-[\w.-]*\.(?:out|err)|output\.log)$", re.I
+)
+#: Text files that are never training logs whatever they print.
+NOT_LOG_TEXT = re.compile(r"^(?:requirements.*\.txt|license.*|readme.*|cmakelists\.txt|debug(?:-\w+)?\.log|.*\.profile-empty)$", re.I)
 MAX_SNIFF_JSON = 64 << 20
 CHECKPOINT_DIR = re.compile(r"^checkpoint-\d+$")
 
@@ -68,6 +88,7 @@ class RunSource:
     parts: list[tuple[str, Path]] = field(default_factory=list)  #: (kind, file) in read order
     single_file: bool = False  #: the run is one file among several of its kind in a folder
     cached: dict[Path, Any] = field(default_factory=dict)  #: parsed JSON kept from sniffing
+    notes: list[str] = field(default_factory=list)  #: said in the run's warnings (files passed over, and why)
 
     @property
     def kinds(self) -> list[str]:
@@ -86,7 +107,9 @@ def _sniff_json(path: Path) -> tuple[str | None, Any]:
             head = fh.read(64).lstrip()
     except OSError:
         return None, None
-    if not head.startswith(b"{") and not head.startswith(b"\xef\xbb\xbf{"):
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:].lstrip()
+    if not head.startswith((b"{", b"[")):  # a dict, or pandas' orient="records" list
         return None, None
     try:
         obj = load_json(path)
@@ -94,7 +117,7 @@ def _sniff_json(path: Path) -> tuple[str | None, Any]:
         return None, None
     if looks_like_trainer_state(obj):
         return "hf_trainer_state", obj
-    if looks_like_history(obj) or (isinstance(obj, dict) and looks_like_history(obj.get("history"))):
+    if looks_like_history(obj):
         return "keras_history", obj
     return None, None
 
@@ -111,11 +134,15 @@ def _csv_kind(path: Path) -> str | None:
     if path.name == "metrics.csv" and "step" in lower:
         return "lightning_csv"
     if lower[0] == "epoch" and not has_step:
-        return "keras_csv"
+        # CSVLogger writes "epoch" then the logs' keys sorted; a hand-written history
+        # with an epoch column first is read the same way, under its own name.
+        return "keras_csv" if header[1:] == sorted(header[1:]) else "csv"
     if "step" in lower and ("epoch" in lower or (path.parent / "hparams.yaml").is_file()):
         return "lightning_csv"
     if has_step or has_epoch:
         return "csv"
+    if looks_like_metric_header(header):
+        return "csv"  # pd.DataFrame(history.history).to_csv(index=False): row k is epoch k
     return None
 
 
@@ -135,10 +162,37 @@ def source_of_file(path: Path, allow_pickle: bool = False) -> tuple[str | None, 
             return "keras_history", None  # claims to be a history: report why it is not
         return kind, obj
     if low.endswith(CSV_SUFFIXES):
-        return _csv_kind(path), None
+        kind = _csv_kind(path)
+        if kind is None and low.endswith(".log"):
+            return _text_kind(path)
+        return kind, None
     if low.endswith((".pkl", ".pickle")) and "hist" in low:
         return "keras_pickle", None
+    if low.endswith(".wandb"):
+        return "wandb", None  # a .wandb record log outside its run folder
+    if low.endswith(TEXT_SUFFIXES) or low == "nohup.out":
+        return _text_kind(path)
     return None, None
+
+
+def _text_kind(path: Path) -> tuple[str | None, Any]:
+    from .textlog import sniff_text_log
+
+    if NOT_LOG_TEXT.match(path.name):
+        return None, None
+    if sniff_text_log(path):
+        return "text", None
+    if LOG_BY_NAME.match(path.name):
+        return "text", None  # named like a training log: read, and say why not if it is not one
+    return None, None
+
+
+def why_not_a_log(path: Path) -> str:
+    """One line for a single file given on the command line that is no log lrreport reads."""
+    low = path.name.lower()
+    if low.endswith(".profile-empty"):
+        return "TensorBoard profiler marker file (*.profile-empty): it holds no scalars, and TensorBoard skips it too"
+    return "not a training log lrreport knows (TensorBoard, CSV, Keras, Lightning, HF, MLflow, W&B, JSON history, console text)"
 
 
 def _regular_file(p: Path) -> bool:
@@ -181,10 +235,13 @@ def _hf_run_root(path: Path) -> Path:
 def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
     """Every run under ``logdir`` (a folder or a single log file), each once, in path order."""
     from .mlflow import is_mlflow_run_dir
+    from .wandb import is_wandb_run_dir
 
     logdir = Path(logdir)
     if logdir.exists() and not logdir.is_dir() and not _regular_file(logdir):
         return []
+    if logdir.is_dir() and is_wandb_run_dir(logdir, os.listdir(logdir)):
+        return [RunSource(root=logdir, parts=[("wandb", logdir)])]
     if logdir.is_file():
         kind, obj = source_of_file(logdir, allow_pickle)
         if kind is None:
@@ -197,6 +254,7 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
 
     event_dirs: dict[Path, list[Path]] = {}
     mlflow_runs: list[Path] = []
+    wandb_runs: list[Path] = []
     hf_states: dict[Path, list[Path]] = {}
     file_logs: dict[Path, list[tuple[str, Path, Any]]] = {}
 
@@ -205,6 +263,10 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
         dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS and not x.startswith("."))
         if is_mlflow_run_dir(d):
             mlflow_runs.append(d)
+            dirs[:] = []
+            continue
+        if is_wandb_run_dir(d, files):
+            wandb_runs.append(d)
             dirs[:] = []
             continue
         for fn in sorted(files):
@@ -231,18 +293,35 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
             sources[root] = RunSource(root=root)
         return sources[root]
 
+    pending_notes: dict[Path, list[str]] = {}
     for root, files in event_runs.items():
         src = source_at(root)
         for f in sorted(files, key=lambda p: (p.parent.relative_to(root).as_posix(), p.name)):
             src.parts.append(("tfevents", f))
     for root in mlflow_runs:
         source_at(root).parts.append(("mlflow", root))
+    for root in wandb_runs:
+        source_at(root).parts.append(("wandb", root))
     for root, copies in hf_states.items():
         from .hf import trainer_state_size
 
         best = max(copies, key=lambda p: (trainer_state_size(p), p.parent == root, str(p)))
         source_at(root).parts.append(("hf_trainer_state", best))
     for d, logs in file_logs.items():
+        texts_here = [p for kind, p, _ in logs if kind == "text"]
+        others = [kind for kind, _, _ in logs if kind != "text"]
+        # One console log beside the one structured log of a folder's run is that run's
+        # console copy; several of either are several runs, each read on its own.
+        one_run = (d in sources and not others) or (d not in sources and len(others) == 1)
+        if len(texts_here) == 1 and one_run:
+            # Console output beside a structured log of the same folder prints the same
+            # run again: reading both would count it twice.
+            texts = sorted(p.name for kind, p, _ in logs if kind == "text")
+            logs = [x for x in logs if x[0] != "text"]
+            if not logs and d in sources:
+                sources[d].notes.append(f"console output not read ({', '.join(texts)}): the structured log beside it holds this run")
+            else:
+                pending_notes[d] = texts
         by_kind: dict[str, int] = {}
         for kind, _, _ in logs:
             by_kind[kind] = by_kind.get(kind, 0) + 1
@@ -254,4 +333,9 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
             src.parts.append((kind, p))
             if obj is not None:
                 src.cached[p] = obj
+    for d, texts in pending_notes.items():
+        note = f"console output not read ({', '.join(texts)}): the structured log beside it holds this run"
+        for key in sorted(sources, key=lambda p: p.as_posix()):
+            if key == d or key.parent == d:
+                sources[key].notes.append(note)
     return [sources[k] for k in sorted(sources, key=lambda p: p.as_posix())]

@@ -19,7 +19,7 @@ import yaml
 from .base import LogReadError, RunData
 from .csvlog import read_wide_csv, wide_to_long
 
-__all__ = ["read_hparams_yaml", "read_lightning_csv"]
+__all__ = ["flatten_hparams", "read_hparams_yaml", "read_lightning_csv"]
 
 
 #: hparams.yaml is flattened to at most this many keys and this depth: YAML aliases can
@@ -44,6 +44,11 @@ def _flatten(d: dict, prefix: str = "", out: dict[str, Any] | None = None, depth
         else:
             out[key] = _short.repr(v)
     return out
+
+
+def flatten_hparams(d: dict) -> dict[str, Any]:
+    """A nested config as flat dotted keys (``optimizer.lr``), bounded in size and depth."""
+    return _flatten(d)
 
 
 def read_hparams_yaml(path: Path) -> tuple[dict[str, Any], list[str]]:

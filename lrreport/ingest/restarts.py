@@ -1,0 +1,125 @@
+"""Training that restarted inside one log: separate fits, or one resumed run.
+
+Home-made logs are appended to: Keras' ``CSVLogger(append=True)``, a
+``logging`` file handler in append mode, ``nohup python train.py >> train.log``.
+When the epoch (or step) counter goes back, the log holds a new session, and a
+person reads it one of two ways:
+
+* **separate fits**: the counter restarts from where the log first started (an
+  epoch 1 after epoch 10 in a log that began at epoch 1). Each fit is its own
+  run, named ``<log>#fit1``, ``#fit2``...
+* **resumed**: the counter goes back, but not to the start (``Epoch 21/30``
+  after ``Epoch 25/30``: the script reloaded its epoch-20 checkpoint). One run;
+  the earlier session's points at or after the resume point were thrown away
+  with the weights they came from, so they are superseded by the new session's,
+  the rule TensorBoard applies to a restarted event file ("later data wins").
+
+The rule only looks at the counter; each reader says in its warnings which it
+found, where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Session", "describe_sessions", "find_sessions", "superseded"]
+
+
+@dataclass(frozen=True)
+class Session:
+    """Rows ``[start, stop)`` of a log written by one training session."""
+
+    start: int
+    stop: int
+    fit: int  #: 1-based: sessions that resume a fit share its number
+    first: float  #: the counter's first value in this session (NaN when unknown)
+    resumed_after: float | None = None  #: the counter value before a resume (None: not a resume)
+
+
+def find_sessions(counter: np.ndarray, boundaries: tuple[int, ...] = ()) -> list[Session]:
+    """Split rows into sessions where ``counter`` (epoch or step per row, NaN where a row
+    has none) goes back, or at an explicit boundary (a repeated header row).
+
+    A session whose counter restarts at or below the log's first value starts a new
+    fit; one that restarts higher resumes the fit before it.
+    """
+    counter = np.asarray(counter, dtype=np.float64)
+    n = len(counter)
+    if n == 0:
+        return []
+    bset = set(boundaries)
+    starts = [0]
+    prev = np.nan
+    for i in range(n):
+        v = counter[i]
+        if i in bset and i > 0:
+            starts.append(i)
+            prev = v
+            continue
+        if not np.isfinite(v):
+            continue
+        if np.isfinite(prev) and v < prev and starts[-1] != i:
+            starts.append(i)
+        prev = v
+    starts = sorted(set(starts))
+    first_value = next((float(v) for v in counter if np.isfinite(v)), np.nan)
+    sessions: list[Session] = []
+    fit = 1
+    for k, s in enumerate(starts):
+        stop = starts[k + 1] if k + 1 < len(starts) else n
+        seg = counter[s:stop]
+        finite = seg[np.isfinite(seg)]
+        first = float(finite[0]) if finite.size else np.nan
+        resumed_after = None
+        if sessions:
+            before = counter[sessions[-1].start : sessions[-1].stop]
+            before = before[np.isfinite(before)]
+            last_before = float(before[-1]) if before.size else np.nan
+            if np.isfinite(first) and np.isfinite(first_value) and first > first_value:
+                resumed_after = last_before
+            else:
+                fit += 1
+        sessions.append(Session(s, stop, fit, first, resumed_after))
+    return sessions
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def describe_sessions(sessions: list[Session], what: str = "epoch") -> dict[int, list[str]]:
+    """One warning line per fit (keyed by fit number) that says what the log held."""
+    fits = sorted({s.fit for s in sessions})
+    notes: dict[int, list[str]] = {f: [] for f in fits}
+    if len(fits) > 1:
+        for f in fits:
+            first = next(s for s in sessions if s.fit == f)
+            notes[f].append(
+                f"fit {f} of {len(fits)} appended to this file (the {what} counter went back to "
+                f"{_fmt(first.first)} where each fit starts); each fit is read as its own run"
+            )
+    for s in sessions:
+        if s.resumed_after is not None:
+            notes[s.fit].append(
+                f"resumed at {what} {_fmt(s.first)} after {what} {_fmt(s.resumed_after)}: one run; the earlier "
+                f"session's points from {what} {_fmt(s.first)} on are superseded (later data wins)"
+            )
+    return notes
+
+
+def superseded(counter: np.ndarray, sessions: list[Session]) -> np.ndarray:
+    """Rows to drop: points of an earlier session of the same fit at or after the
+    counter value where a later session resumed (rows without a counter are kept)."""
+    counter = np.asarray(counter, dtype=np.float64)
+    drop = np.zeros(len(counter), dtype=bool)
+    for k, s in enumerate(sessions):
+        if s.resumed_after is None or not np.isfinite(s.first):
+            continue
+        for earlier in sessions[:k]:
+            if earlier.fit != s.fit:
+                continue
+            seg = counter[earlier.start : earlier.stop]
+            drop[earlier.start : earlier.stop] |= np.isfinite(seg) & (seg >= s.first)
+    return drop
