@@ -9,6 +9,8 @@ Too high:
   (:mod:`.lr_prior`; 2 when ``FAR`` above it);
 * the loss rose above where it started within the first tenth of the run
   (``EARLY_RISE``): the first updates threw the network off;
+* a net that sits at chance averaged ``ABOVE_CHANCE_FIRST`` above that level
+  in its first epoch: it was made worse than uniform before collapsing there;
 * the gradient norm, where logged, grew ``GRAD_GROWTH`` times.
 
 Too low:
@@ -39,7 +41,12 @@ __all__ = ["weigh"]
 
 EARLY_RISE = 1.5
 GRAD_GROWTH = 10.0
+#: A first epoch averaging this far above the chance level the net then sat at.
+ABOVE_CHANCE_FIRST = 1.05
 STEADY_TAU = -0.6
+#: A steady fall needs this many epochs to mean anything (5 points fall "steadily" by chance
+#: one time in 60).
+MIN_TREND_POINTS = 8
 MARGIN = 2
 
 
@@ -56,9 +63,9 @@ def kendall_tau(y: np.ndarray, max_points: int = 200) -> float:
     return float(d.sum() / len(d))
 
 
-def weigh(ctx: RunContext, curve: Curve, constant: bool = False) -> tuple[str | None, dict[str, Any]]:
+def weigh(ctx: RunContext, curve: Curve, constant: dict[str, Any] | None = None) -> tuple[str | None, dict[str, Any]]:
     """('high' | 'low' | None, the evidence on each side with its points). ``constant``: the
-    model is a constant predictor (it learned nothing at all)."""
+    evidence that the model is a constant predictor (:mod:`.baseline`), if it is one."""
     high: dict[str, Any] = {}
     low: dict[str, Any] = {}
     lr = ctx.nominal_lr
@@ -78,8 +85,18 @@ def weigh(ctx: RunContext, curve: Curve, constant: bool = False) -> tuple[str | 
             high["early_rise"] = (2, f"the loss rose to {peak:.3g} ({peak / float(v[0]):.3g}x its first value) early on")
 
     ep = ctx.epochs
+    if constant and constant.get("kind") == "chance" and ep is not None and len(ep.train) and np.isfinite(ep.train[0]):
+        # A net starts at about the uniform level (ln C) and, learning, averages below it in
+        # its first epoch. Averaging above it means the first updates made it worse than
+        # uniform before it collapsed there: killed, not idle.
+        first, level = float(ep.train[0]), float(constant["level"])
+        if level > 0 and first > ABOVE_CHANCE_FIRST * level:
+            high["worse_than_chance_first"] = (
+                2,
+                f"the first epoch averaged {first:.3g}, above the chance level {level:.3g} it then sat at",
+            )
     y = ep.train[np.isfinite(ep.train)] if ep is not None and np.isfinite(ep.train).sum() >= 5 else v
-    if len(y) >= 5 and "early_rise" not in high:
+    if len(y) >= MIN_TREND_POINTS and "early_rise" not in high:
         tau = kendall_tau(y)
         q = max(1, len(y) // 4)
         drop = float(y[0] - y[-1])
@@ -116,7 +133,7 @@ def weigh(ctx: RunContext, curve: Curve, constant: bool = False) -> tuple[str | 
     # A model that learned nothing at all at an LR far above its usual range needs no trace:
     # no LR that large is too low, and a network killed in its first updates leaves none
     # in logs that start after them.
-    trace = any(k != "lr_above_usual" for k in high) or (constant and pos == "far_high")
+    trace = any(k != "lr_above_usual" for k in high) or (bool(constant) and pos == "far_high")
     if score_h - score_l >= MARGIN and trace:
         return "high", evidence
     if score_l - score_h >= MARGIN:

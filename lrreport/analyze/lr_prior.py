@@ -129,7 +129,8 @@ PROMPT = re.compile(r"(?<![a-z0-9])(p[_-]?tuning|prefix[_-]?tuning|prompt[_-]?tu
 #: ("activation" holds "vit", "grad_clip" holds "clip").
 PRETRAINED = re.compile(
     r"(?<![a-z0-9])(bert|roberta|deberta|distil|albert|electra|xlm|gpt|llama|mistral|falcon|qwen|t5|bart|whisper|"
-    r"wav2vec|vit|swin|clip|bloom|opt-\d|phi-?\d|gemma|chatglm|pretrained|huggingface|hf-internal)",
+    r"wav2vec|vit|swin|clip|bloom|opt-\d|phi-?\d|gemma|chatglm|pretrained|huggingface|hf-internal|"
+    r"fine[_-]?tun|finetun|transfer)",
     re.I,
 )
 MODEL_KEYS = frozenset({"model", "model_name", "model_type", "arch", "architecture", "net", "network", "backbone"})

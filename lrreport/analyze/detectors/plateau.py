@@ -51,7 +51,7 @@ from ..context import RunContext
 from ..direction import kendall_tau, weigh
 from ._common import fmt, suggest_higher, suggest_lower
 
-MIN_POINTS = 5
+MIN_POINTS = 8
 #: A validation curve needs this many evaluations to show a stall of its own.
 MIN_VAL_POINTS = 8
 BAND = 0.05
@@ -289,7 +289,7 @@ def _stuck(ctx: RunContext, metric: str, st: dict[str, Any], cp: dict[str, Any] 
     curve = ctx.train if ctx.train is not None and len(ctx.train.fvalue) >= 3 else ctx.val
     if curve is None:
         return []
-    side, ev = weigh(ctx, curve, constant=bool(cp))
+    side, ev = weigh(ctx, curve, constant=cp)
     if side is None and not cp:
         return []
     lr = ctx.nominal_lr
