@@ -22,7 +22,7 @@ from ..runs import SCALARS_SCHEMA, ReadError, RunInfo, RunSet
 from .base import LogReadError, RunData
 from .detect import RunSource, discover
 
-__all__ = ["LogReadError", "load", "read_source"]
+__all__ = ["LogReadError", "assemble_runs", "load", "read_runs", "read_source"]
 
 HPARAM_FILES = ("hparams.yaml", "hparams.yml", "hparams.json")
 
@@ -193,6 +193,37 @@ def _assemble_run(
     return info, frame
 
 
+def assemble_runs(
+    src: RunSource, datas: list[RunData], logdir: Path, errors: list[ReadError]
+) -> list[tuple[str, RunInfo, pl.DataFrame]]:
+    """The runs one source holds, named relative to ``logdir``: (name, RunInfo, rows). One
+    file may hold several runs (appended fits, a model column): each suffix is a run of its
+    own; parts without one make up the folder's run. Runs with no values become errors."""
+    if not datas:
+        return []
+    base = _run_name(src, logdir)
+    extra, extra_warnings = _extra_hparams(src.root) if not src.single_file else ({}, [])
+    by_suffix: dict[str, list[RunData]] = {}
+    for d in datas:
+        by_suffix.setdefault(d.run_suffix, []).append(d)
+    out = []
+    for suffix in sorted(by_suffix):
+        name = f"{base}#{suffix}" if suffix else base
+        info, frame = _assemble_run(name, src, by_suffix[suffix], extra, extra_warnings + list(src.notes), errors)
+        if info is not None:
+            out.append((name, info, frame))
+    return out
+
+
+def read_runs(
+    src: RunSource, logdir: Path, allow_pickle: bool = False
+) -> tuple[list[tuple[str, RunInfo, pl.DataFrame]], list[ReadError]]:
+    """Read one source found by :func:`~.detect.discover` into its runs: what a worker does
+    for one source when runs are read in parallel."""
+    datas, errors = read_source(src, allow_pickle)
+    return assemble_runs(src, datas, logdir, errors), errors
+
+
 def load(
     path: str | os.PathLike,
     *,
@@ -238,21 +269,7 @@ def load(
 
     for src, (datas, errs) in results:
         errors.extend(errs)
-        if not datas:
-            continue
-        base = _run_name(src, logdir)
-        extra, extra_warnings = _extra_hparams(src.root) if not src.single_file else ({}, [])
-        # One file may hold several runs (appended fits, a model column): each
-        # suffix is a run of its own; parts without one make up the folder's run.
-        by_suffix: dict[str, list[RunData]] = {}
-        for d in datas:
-            by_suffix.setdefault(d.run_suffix, []).append(d)
-        for suffix in sorted(by_suffix):
-            name = f"{base}#{suffix}" if suffix else base
-            group = by_suffix[suffix]
-            info, frame = _assemble_run(name, src, group, extra, extra_warnings + list(src.notes), errors)
-            if info is None:
-                continue
+        for name, info, frame in assemble_runs(src, datas, logdir, errors):
             if on_run is not None:
                 on_run(name)
             frames[name] = frame
