@@ -171,7 +171,9 @@ BASELINES = {
 
 
 def predictions_from_findings(findings) -> tuple[set[str], bool, dict[str, float]]:
-    cats = {c for c, codes in CODES.items() if any(f.code in codes for f in findings)}
+    # A category counts when a finding of its codes is an alarm (warning or error); info
+    # findings (a frozen group that cost nothing, an undecidable direction) say, not claim.
+    cats = {c for c, codes in CODES.items() if any(f.code in codes and f.severity in ("warning", "error") for f in findings)}
     alarm = any(f.severity in ("warning", "error") for f in findings)
     sugg = {}
     for f in findings:

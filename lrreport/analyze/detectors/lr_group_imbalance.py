@@ -10,7 +10,10 @@ barely move: effectively frozen), or ``NEAR_FACTOR`` above them and over
 the groups' LRs themselves are compared, with a 10x wider tolerance (different
 LRs per group are usually intended, e.g. 10x for a new head). The suggested
 LR for the odd group moves its ratio to the others' (ratios scale about
-linearly with the LR for SGD and Adam alike).
+linearly with the LR for SGD and Adam alike). A group frozen short of
+``group_ratio_factor`` in a run that trained well anyway (its training loss
+fell ``TRAINED_WELL`` of the way) is reported as info: often intended, as a
+frozen backbone or head is.
 """
 
 from __future__ import annotations
@@ -29,6 +32,16 @@ LR_ONLY_WIDER = 10.0
 FROZEN, BLOWING_UP = 1e-4, 1e-1
 #: With an absolute sign of trouble (FROZEN / BLOWING_UP), this factor against the others suffices.
 NEAR_FACTOR = 10.0
+#: A run whose training loss fell this share of the way from its start trained well: a group
+#: frozen short of group_ratio_factor is then reported as info (it may be intended).
+TRAINED_WELL = 0.95
+
+
+def _trained_well(ctx: RunContext) -> bool:
+    tr = ctx.train
+    if tr is None or len(tr.fvalue) < 5 or not np.isfinite(tr.start) or tr.start <= 0:
+        return False
+    return bool(tr.end <= (1 - TRAINED_WELL) * tr.start)
 
 
 def _median(a: np.ndarray) -> float:
@@ -61,6 +74,10 @@ def detect(ctx: RunContext) -> list[Finding]:
         absolute = use_ratio and factor >= NEAR_FACTOR and (r < FROZEN if kind == "frozen" else r > BLOWING_UP)
         if factor < limit and not absolute:
             continue
+        # A group frozen by a factor short of group_ratio_factor is often intended (a frozen
+        # backbone or head); it is a problem when it costs the run. A run whose training loss
+        # fell TRAINED_WELL of the way from its start trained fine all the same: say so, quietly.
+        harmless = kind == "frozen" and factor < limit and _trained_well(ctx)
         glr = lrs.get(g)
         sugg = None
         if glr and math.isfinite(glr) and glr > 0 and r > 0:
@@ -70,7 +87,7 @@ def detect(ctx: RunContext) -> list[Finding]:
         findings.append(
             Finding(
                 code="lr_group_imbalance",
-                severity="warning",
+                severity="info" if harmless else "warning",
                 run=ctx.run,
                 metric=f"update_ratio/{g}" if use_ratio else f"lr/{g}",
                 start_step=int(series.step[0]) if series is not None and len(series) else None,
@@ -78,7 +95,8 @@ def detect(ctx: RunContext) -> list[Finding]:
                 message=(
                     f"Parameter group '{g}' is {kind}: its median {what} {fmt(r)} is "
                     f"{'over ' if math.isinf(factor) else ''}{fmt(factor if math.isfinite(factor) else limit)}x "
-                    f"{'below' if kind == 'frozen' else 'above'} the other groups' ({fmt(ref)})."
+                    f"{'below' if kind == 'frozen' else 'above'} the other groups' ({fmt(ref)})"
+                    + (" - the run trained well all the same, so this may be intended." if harmless else ".")
                 ),
                 advice=(
                     f"Set group '{g}' to an LR of about {fmt(sugg)}" if sugg else f"Rebalance group '{g}''s LR"
@@ -95,6 +113,7 @@ def detect(ctx: RunContext) -> list[Finding]:
                     "factor": factor if math.isfinite(factor) else None,
                     "compared": what,
                     "group_lr": glr,
+                    "trained_well_anyway": harmless,
                 },
                 confidence=0.8 if use_ratio else 0.55,
                 suggested_lr=sugg,
