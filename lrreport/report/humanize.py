@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EVIDENCE", "evidence_rows", "label", "lr", "number", "ratio", "share", "steps"]
+__all__ = ["EVIDENCE", "VERDICT_TITLES", "evidence_rows", "label", "lr", "number", "ratio", "share", "steps"]
 
 _BIG = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 
@@ -285,3 +285,21 @@ def evidence_rows(evidence: dict[str, Any]) -> list[tuple[str, str, str]]:
         rows.append((rank, words, text, group))
     rows.sort(key=lambda r: r[0])
     return [(w, t, g) for _, w, t, g in rows]
+
+
+#: A verdict code as a short title (the codes stay in the JSON and the CLI's options).
+VERDICT_TITLES = {
+    "healthy": "Healthy",
+    "lr_uncertain": "LR uncertain: the evidence points both ways",
+    "divergence": "Diverged",
+    "lr_too_high": "LR too high",
+    "lr_too_low": "LR too low",
+    "plateau": "Stuck on a plateau",
+    "overfitting": "Overfitting",
+    "schedule_too_aggressive": "LR cut too early",
+    "warmup_needed": "Needs a warmup",
+    "lr_group_imbalance": "Parameter groups out of balance",
+    "suspicious_validation": "Suspicious validation",
+    "no_lr_logged": "No LR logged",
+    "analysis_error": "Analysis error",
+}
