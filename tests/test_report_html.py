@@ -513,4 +513,14 @@ def test_sample_logs_render():
     if rs is None or not rs.runs:
         pytest.skip("no sample_logs yet")
     a = lrreport.analyze(rs)
-    check_structure(Report(a).to_html(), a)
+    text = Report(a).to_html()
+    check_structure(text, a)
+    # The demo's two StepLR drops, each with what it did to the losses, in numbers.
+    demo = re.search(r'<article class="run[^"]*" id="[^"]+" data-run="healthy-demo".*?</article>', text, re.S).group(0)
+    stories = re.findall(r"<li class=\"helped-[a-z]+\"><span class=\"n\" aria-hidden=\"true\">\d</span> <strong>(epoch \d+)</strong>: (.*?)</li>", demo)
+    assert [w for w, _ in stories] == ["epoch 5", "epoch 10"]
+    for (_, story), (before, after) in zip(stories, [("0.1", "0.05"), ("0.05", "0.025")]):
+        assert story.startswith(f"LR {before} → {after}. train loss falling ")
+        assert re.search(r"train loss falling [\d.e-]+/epoch before, [\d.e-]+/epoch after", story), story
+        assert "val loss" in story and ("helped" in story or "No clear effect" in story)
+    assert [c[:3] for c in run_data(text, "healthy-demo")["main"]["chg"]] == [[125, 0.1, 0.05], [250, 0.05, 0.025]]

@@ -408,6 +408,17 @@ class Analysis:
         """The run's one diagnosis (``healthy`` or its primary problem)."""
         return self.verdicts[run]
 
+    def triage_order(self) -> list[str]:
+        """The runs, what needs a look first: by their verdict's severity, then its confidence,
+        then their worst finding, then name (the order every report lists them in)."""
+
+        def key(run: str):
+            v = self.verdicts.get(run)
+            sev, conf = (v.severity, round(float(v.confidence), 3)) if v is not None else (None, 0.0)
+            return (-severity_rank(sev), -conf, -severity_rank(self.worst_severity(run)), run)
+
+        return sorted(self.runs, key=key)
+
     def run_findings(self, run: str) -> list[Finding]:
         return [f for f in self.findings if f.run == run]
 

@@ -319,17 +319,24 @@ def _short(v: float, digits: int) -> str:
     return s
 
 
-def _trend(slope: float, flat: bool, unit: str) -> str:
-    if flat:
-        return f"flat ({'−' if slope < 0 else '+'}{_short(abs(slope), 2)}/{unit})"
-    return f"{'falling' if slope < 0 else 'rising'} {_short(abs(slope), 2)}/{unit}"
+def _trend(slope: float, tolerance: float, floor: float, unit: str) -> str:
+    """'falling 0.064/epoch'; 'flat' when it moves the loss by less than MIN_EFFECT over the
+    window; 'no clear trend' when it does, but no more than the noise allows."""
+    size = f"{_short(abs(slope), 2)}/{unit}"
+    if abs(slope) <= floor:
+        return f"flat ({'−' if slope < 0 else '+'}{size})"
+    if abs(slope) <= tolerance:
+        return f"no clear trend ({'−' if slope < 0 else '+'}{size})"
+    return f"{'falling' if slope < 0 else 'rising'} {size}"
 
 
 def _sentence(r: LossResponse, unit: str) -> str:
     """'train loss falling 0.064/epoch before, 0.0072/epoch after (8.9× slower)'."""
     margin, flat_b, flat_a = _tolerances(r)
     is_flat_b, is_flat_a = abs(r.slope_before) <= flat_b, abs(r.slope_after) <= flat_a
-    before, after = _trend(r.slope_before, is_flat_b, unit), _trend(r.slope_after, is_flat_a, unit)
+    floor = MIN_EFFECT * (abs(r.level_before) or abs(r.level_start) or 1.0)
+    before = _trend(r.slope_before, flat_b, floor / max(r.span_before, 1e-12), unit)
+    after = _trend(r.slope_after, flat_a, floor / max(r.span_after, 1e-12), unit)
     pace = ""
     if not (is_flat_b or is_flat_a) and (r.slope_before < 0) == (r.slope_after < 0):
         after = after.split(" ", 1)[1]  # the same direction: said once

@@ -112,16 +112,9 @@ def _assets(dirs: tuple[str, ...]) -> tuple[str, str, str]:
     return style, script, csp
 
 
-# --- ordering -----------------------------------------------------------------------------------
 def triage_order(analysis: Analysis) -> list[str]:
-    """Runs by their verdict's severity, then its confidence, then their worst finding, then name:
-    what needs a look first."""
-
-    def key(run: str):
-        v = analysis.verdict(run)
-        return (-severity_rank(v.severity), -round(float(v.confidence), 3), -severity_rank(analysis.worst_severity(run)), run)
-
-    return sorted(analysis.runs, key=key)
+    """The order the report lists runs in (:meth:`Analysis.triage_order`)."""
+    return analysis.triage_order()
 
 
 def _steps(f: Finding) -> str:
