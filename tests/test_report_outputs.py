@@ -232,3 +232,15 @@ def test_terminal_leads_each_run_with_its_verdict_and_cuts_long_names_in_the_mid
     assert "sweeps/2024-06" in lines[1] and "…" in lines[1] and "/lr_0.3" in lines[1]  # both ends of the name
     assert lines[2].startswith("ok       healthy")
     assert "LR range test fine: suggested LR 3e-4 (minimum/10, confidence 0.60)" in out.getvalue()
+
+
+def test_rendering_shows_progress_and_a_first_run_says_it_compiles(capsys, monkeypatch):
+    from lrreport.progress import compile_notice
+    from lrreport.report.html import Report
+
+    Report(mixed_analysis(), progress=True).to_html()
+    assert "rendering" in capsys.readouterr().err  # the bar, as reading and analysing have
+    lrreport.load(REPO / "sample_logs" / "healthy-demo")  # event files: the reader is compiled and cached
+    assert compile_notice() is None
+    monkeypatch.setattr("os.path.exists", lambda p: False)  # a fresh install: no numba cache yet
+    assert compile_notice().startswith("lrreport: first run on this machine: compiling")
