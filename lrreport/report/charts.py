@@ -289,13 +289,13 @@ def _fit_axis(chart: Chart, values: np.ndarray) -> None:
     chart.clipped.sort()
 
 
-def _lr_lines(analysis: Analysis, run: str, metrics: list[str]) -> tuple[list[Line], str]:
+def _lr_lines(analysis: Analysis, run: str, metrics: list[str], max_points: int = MAX_POINTS) -> tuple[list[Line], str]:
     """The LR series for the right axis, or none and a note when the LR never changed."""
     lr_ms = [m for m in metrics if m == "lr" or m.startswith("lr/")]
     lines, values = [], []
     free = iter(CYCLE)
     for m in lr_ms:
-        s = analysis.series(run, m)
+        s = analysis.series(run, m, max_points=max_points)
         if s is None or not len(s):
             continue
         x, y = _drop_flat(s.step.astype(np.float64), s.value.astype(np.float64))
@@ -328,8 +328,9 @@ def _markers(analysis: Analysis, run: str, chart: Chart) -> None:
     ]
 
 
-def run_charts(analysis: Analysis, run: str, key: str) -> tuple[Chart | None, list[Chart]]:
-    """The run's main chart (losses and the LR) and its other metrics' charts."""
+def run_charts(analysis: Analysis, run: str, key: str, max_points: int = MAX_POINTS) -> tuple[Chart | None, list[Chart]]:
+    """The run's main chart (losses and the LR) and its other metrics' charts; ``max_points``
+    per line of the main chart (long reports pass fewer)."""
     info = analysis.run_info(run)
     metrics = list(info.metrics)
     if not metrics:
@@ -337,7 +338,7 @@ def run_charts(analysis: Analysis, run: str, key: str) -> tuple[Chart | None, li
     loss_ms = [m for m in ("train_loss", "val_loss") if m in metrics]
     if not loss_ms:
         loss_ms = [m for m in metrics if "loss" in m.lower() and not m.startswith(("lr", "update_ratio"))][:MAX_OTHER_METRICS]
-    lr_lines, note = _lr_lines(analysis, run, metrics)
+    lr_lines, note = _lr_lines(analysis, run, metrics, max_points)
     used = set(loss_ms) | {m for m in metrics if m == "lr" or m.startswith("lr/")}
     others = [m for m in metrics if m not in used and m != "epoch"]
     acc = [m for m in ("train_acc", "val_acc") if m in others]
@@ -347,7 +348,7 @@ def run_charts(analysis: Analysis, run: str, key: str) -> tuple[Chart | None, li
     main_ms, ylabel = (loss_ms, "loss") if loss_ms else (rest[:MAX_OTHER_METRICS], "value")
     if not loss_ms:
         rest = rest[MAX_OTHER_METRICS:]
-    lines = _axis_lines(analysis, run, main_ms, "y", MAX_POINTS, smooth=True)
+    lines = _axis_lines(analysis, run, main_ms, "y", max_points, smooth=True)
     main = None
     if lines or lr_lines:
         main = Chart(f"{key}-main", "", ylabel if len(lines) != 1 else lines[0].label, lines + lr_lines, y2label="learning rate" if lr_lines else "", note=note)

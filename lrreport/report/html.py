@@ -47,6 +47,9 @@ __all__ = ["Report", "template_dirs", "triage_order"]
 
 #: Reports with more runs than this collapse their healthy runs (and list them last).
 COLLAPSE_HEALTHY_ABOVE = 20
+#: Above this many runs each line carries fewer points (the page stays under ~30 KB a run).
+COMPACT_ABOVE = 100
+COMPACT_POINTS = 500
 #: Runs in trouble shown open; the rest start collapsed (the table above lists them all).
 OPEN_TROUBLED = 40
 #: Epoch-trace rows shown per run (the JSON and ``Analysis.trace`` have them all).
@@ -197,7 +200,7 @@ class Report:
         runs = []
         troubled = 0
         for name in order:
-            entry = self._run(name, anchors[name])
+            entry = self._run(name, anchors[name], charts.MAX_POINTS if len(order) <= COMPACT_ABOVE else COMPACT_POINTS)
             healthy = entry["healthy"]
             entry["open"] = not collapse or (not healthy and troubled < OPEN_TROUBLED)
             troubled += not healthy
@@ -256,12 +259,12 @@ class Report:
             "collapsed": collapse,
         }
 
-    def _run(self, name: str, anchor: str) -> dict[str, Any]:
+    def _run(self, name: str, anchor: str, max_points: int) -> dict[str, Any]:
         a = self.analysis
         info = a.run_info(name)
         fs = a.run_findings(name)
         v = a.verdict(name)
-        main, more = charts.run_charts(a, name, anchor)
+        main, more = charts.run_charts(a, name, anchor, max_points)
         data: dict[str, Any] = {}
         if main is not None:
             data["main"] = main.to_json()
