@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analyze.analysis import Analysis
+from . import humanize
 
 __all__ = [
     "MAX_POINTS",
@@ -203,10 +204,15 @@ def robust_limits(values: np.ndarray, log: bool) -> tuple[float, float] | None:
     return lo_pad, hi
 
 
-def _spacing(step: np.ndarray) -> float:
+def _spacing(step: np.ndarray, downsampled: bool) -> float:
+    """Steps between raw points (what the smoothing counts in). A downsampled series keeps
+    runs of neighbouring raw points (a bucket's last and the next one's first), so its
+    smallest gap is the raw spacing; otherwise the typical gap."""
     d = np.diff(step)
     d = d[d > 0]
-    return float(np.median(d)) if len(d) else 1.0
+    if not len(d):
+        return 1.0
+    return float(np.min(d) if downsampled else np.median(d))
 
 
 def _drop_flat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -252,7 +258,7 @@ def _line(analysis: Analysis, run: str, metric: str, axis: str, color: str, max_
     if s is None or len(s) == 0:
         return None
     x, y = _fewer_gaps(s.step.astype(np.float64), s.value.astype(np.float64))
-    return Line(metric, metric, axis, color, x, y, points=len(x) <= FEW_POINTS, spacing=_spacing(x), **kw)
+    return Line(metric, metric, axis, color, x, y, points=len(x) <= FEW_POINTS, spacing=_spacing(s.step, len(s) > max_points // 2), **kw)
 
 
 def _axis_lines(analysis: Analysis, run: str, metrics: list[str], axis: str, max_points: int, smooth: bool) -> list[Line]:
@@ -308,10 +314,8 @@ def _lr_lines(analysis: Analysis, run: str, metrics: list[str], max_points: int 
     allv = np.concatenate(values)
     fin = allv[np.isfinite(allv)]
     if len(fin) and np.all(fin == fin[0]):
-        from .humanize import lr as fmt_lr
-
         names = ", ".join(line.key for line in lines)
-        return [], f"{'LR' if names == 'lr' else names} {fmt_lr(fin[0])} throughout"
+        return [], f"{'LR' if names == 'lr' else names} {humanize.lr(fin[0])} throughout"
     return lines, ""
 
 
@@ -328,6 +332,11 @@ def _markers(analysis: Analysis, run: str, chart: Chart) -> None:
     ]
 
 
+def _has_finite(analysis: Analysis, run: str, metric: str) -> bool:
+    s = analysis.series(run, metric, max_points=SMALL_POINTS)  # every NaN/Inf is kept, so this tells
+    return s is not None and bool(np.isfinite(s.value).any())
+
+
 def run_charts(analysis: Analysis, run: str, key: str, max_points: int = MAX_POINTS) -> tuple[Chart | None, list[Chart]]:
     """The run's main chart (losses and the LR) and its other metrics' charts; ``max_points``
     per line of the main chart (long reports pass fewer)."""
@@ -336,8 +345,9 @@ def run_charts(analysis: Analysis, run: str, key: str, max_points: int = MAX_POI
     if not metrics:
         return None, []
     loss_ms = [m for m in ("train_loss", "val_loss") if m in metrics]
-    if not loss_ms:
-        loss_ms = [m for m in metrics if "loss" in m.lower() and not m.startswith(("lr", "update_ratio"))][:MAX_OTHER_METRICS]
+    if not any(_has_finite(analysis, run, m) for m in loss_ms):
+        # No canonical loss, or only NaN ones (a GAN's generator): its other losses join them.
+        loss_ms += [m for m in metrics if "loss" in m.lower() and m not in loss_ms and not m.startswith(("lr", "update_ratio"))][:MAX_OTHER_METRICS]
     lr_lines, note = _lr_lines(analysis, run, metrics, max_points)
     used = set(loss_ms) | {m for m in metrics if m == "lr" or m.startswith("lr/")}
     others = [m for m in metrics if m not in used and m != "epoch"]
@@ -351,6 +361,9 @@ def run_charts(analysis: Analysis, run: str, key: str, max_points: int = MAX_POI
     lines = _axis_lines(analysis, run, main_ms, "y", max_points, smooth=True)
     main = None
     if lines or lr_lines:
+        dead = [line.label for line in lines if not np.isfinite(line.y).any()]
+        if dead:
+            note = "; ".join(([note] if note else []) + [f"{', '.join(dead)}: NaN/Inf at every point"])
         main = Chart(f"{key}-main", "", ylabel if len(lines) != 1 else lines[0].label, lines + lr_lines, y2label="learning rate" if lr_lines else "", note=note)
         _fit_axis(main, np.concatenate([line.y for line in lines]) if lines else np.zeros(0))
         lr_vals = np.concatenate([line.y for line in lr_lines]) if lr_lines else np.zeros(0)
@@ -391,10 +404,8 @@ def describe(run: str, chart: Chart) -> str:
     if chart.note:
         parts.append(chart.note)
     if chart.clipped:
-        from .humanize import number
-
         top = max(v for _, v in chart.clipped)
-        parts.append(f"{len(chart.clipped)} point(s) above the axis, up to {number(top)}, marked at the top edge")
+        parts.append(f"{len(chart.clipped)} point(s) above the axis, up to {humanize.number(top)}, marked at the top edge")
     if chart.changes:
         parts.append(f"{len(chart.changes)} LR change(s) marked")
     if chart.bands:
@@ -434,10 +445,8 @@ def lrfind_chart(analysis: Analysis, run: str, key: str) -> Chart | None:
     c.nonfinite = [(float(x), "NaN") for x in lr[~np.isfinite(loss)].tolist()]
     picks = {k: float(v) for k, v in sorted(lf.candidates.items()) if v}
     c.extra = {"suggested": lf.suggested_lr, "picks": picks}
-    from .humanize import lr as fmt_lr
-
     c.title = f"LR range test of {run}: loss against learning rate (log scale)" + (
-        f"; suggested LR {fmt_lr(lf.suggested_lr)} ({lf.method})" if lf.suggested_lr else "; no LR suggested"
+        f"; suggested LR {humanize.lr(lf.suggested_lr)} ({lf.method})" if lf.suggested_lr else "; no LR suggested"
     )
     return c
 
@@ -464,12 +473,10 @@ def sweep_charts(analysis: Analysis, index: int, anchors: dict[str, str]) -> tup
         "range": list(sw.good_lr_range) if sw.good_lr_range else None,
         "best": sw.best_lr,
     }
-    from .humanize import lr as fmt_lr
-
     score.title = (
         f"Sweep {sw.name}: best {sw.metric} against learning rate (log scale) for {len(pts)} runs"
-        + (f"; best LR {fmt_lr(sw.best_lr)}" if sw.best_lr else "")
-        + (f", good range {fmt_lr(sw.good_lr_range[0])} to {fmt_lr(sw.good_lr_range[1])}" if sw.good_lr_range else "")
+        + (f"; best LR {humanize.lr(sw.best_lr)}" if sw.best_lr else "")
+        + (f", good range {humanize.lr(sw.good_lr_range[0])} to {humanize.lr(sw.good_lr_range[1])}" if sw.good_lr_range else "")
     )
 
     lines = []
@@ -478,7 +485,7 @@ def sweep_charts(analysis: Analysis, index: int, anchors: dict[str, str]) -> tup
         if s is None or not len(s):
             continue
         x, y = _fewer_gaps(s.step.astype(np.float64), s.value.astype(np.float64))
-        lines.append(Line(r.run, r.run, "y", f"lr{i}", x, y, spacing=_spacing(s.step), smooth=len(s) > FEW_POINTS))
+        lines.append(Line(r.run, r.run, "y", f"lr{i}", x, y, spacing=_spacing(s.step, len(s) > SMALL_POINTS // 2), smooth=len(s) > FEW_POINTS))
     overlay = None
     if len(lines) >= 2:
         overlay = Chart(f"{key}-overlay", "", sw.metric, lines, height=260, width=520, kind="overlay")
