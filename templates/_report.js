@@ -71,8 +71,8 @@
 
   function drawBands(u) {
     var spec = u._lr.spec, ctx = u.ctx, b = u.bbox;
-    if (spec.x && spec.x.range) {  // a sweep's good range
-      var r = spec.x.range, a = u.valToPos(r[0], "x", true), z = u.valToPos(r[1], "x", true);
+    if (spec.ex && spec.ex.range) {  // a sweep's good range
+      var r = spec.ex.range, a = u.valToPos(r[0], "x", true), z = u.valToPos(r[1], "x", true);
       ctx.save();
       ctx.fillStyle = css("--pos-best");
       if (z - a >= 2 * px) { ctx.globalAlpha = 0.12; ctx.fillRect(a, b.top, z - a, b.height); }
@@ -137,7 +137,7 @@
   }
 
   function drawPicks(u) {
-    var spec = u._lr.spec, ctx = u.ctx, b = u.bbox, x, picks = spec.x.picks || {}, s = spec.x.suggested;
+    var spec = u._lr.spec, ctx = u.ctx, b = u.bbox, x, picks = spec.ex.picks || {}, s = spec.ex.suggested;
     ctx.font = (10 * px) + "px system-ui, sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "top";
     Object.keys(picks).forEach(function (name) {
       if (!(picks[name] > 0) || picks[name] === s) return;
@@ -163,7 +163,7 @@
   };
 
   function drawPositions(u) {
-    var spec = u._lr.spec, ctx = u.ctx, b = u.bbox, runs = spec.x.runs, xs = u.data[0], ys = u.data[1];
+    var spec = u._lr.spec, ctx = u.ctx, b = u.bbox, runs = spec.ex.runs, xs = u.data[0], ys = u.data[1];
     var label = runs.length <= 10, right = b.left + b.width;
     ctx.font = (10 * px) + "px system-ui, sans-serif"; ctx.textBaseline = "middle";
     runs.forEach(function (r, i) {
@@ -286,13 +286,13 @@
     var i = u.cursor.idx, spec = u._lr.spec;
     if (i == null) return "";
     if (spec.k === "sweep") {
-      var r = spec.x.runs[i];
+      var r = spec.ex.runs[i];
       return r ? r[0] + " · LR " + num(u.data[0][i]) + " · best " + num(u.data[1][i]) + " · " + r[1].replace("_", " ") : "";
     }
     var s = u._lr.focus;
     if (s == null || s < 1) return "step " + stepText(u.data[0][i]);
     var line = spec.s[s - 1];
-    var lr = spec.x && spec.x.lrs ? spec.x.lrs[s - 1] : null;
+    var lr = spec.ex && spec.ex.lrs ? spec.ex.lrs[s - 1] : null;
     return line.l + (lr != null ? " (LR " + num(lr) + ")" : "") + " · step " + stepText(u.data[0][i]) + " · " + num(u.data[s][i]);
   }
 

@@ -23,7 +23,7 @@ import pytest
 import lrreport
 from lrreport.analyze.analysis import Analysis, Finding, LRChange, LRFindResult, Sweep, SweepRun
 from lrreport.report import charts, svg
-from lrreport.report.html import Report, triage_order
+from lrreport.report.html import Report
 from lrreport.report.markdown import to_markdown
 from lrreport.runs import SCALARS_SCHEMA, RunInfo, RunSet
 
@@ -221,7 +221,7 @@ class Page(HTMLParser):
 def check_structure(text: str, analysis: Analysis) -> Page:
     page = Page(text)
     # one section per run, in trouble first (verdict severity, then confidence)
-    assert page.runs == triage_order(analysis)
+    assert page.runs == analysis.triage_order()
     assert sorted(page.runs) == sorted(analysis.runs)
     # every in-page link resolves, ids are unique
     assert len(page.ids) == len(set(page.ids)), "duplicate ids"

@@ -125,7 +125,7 @@ class Chart:
             '"chg":[' + ",".join(f"[{_num(s)},{_num(b)},{_num(a)},{'null' if h is None else h}]" for s, b, a, h in self.changes) + "]",
         ]
         if self.extra:
-            parts.append(f'"x":{_js(self.extra)}')
+            parts.append(f'"ex":{_js(self.extra)}')
         return ("{" + ",".join(parts) + "}").replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -43,7 +43,7 @@ from . import charts, humanize
 from .output import write_atomic
 from .svg import DEFAULT_SMOOTHING, chart_svg
 
-__all__ = ["Report", "template_dirs", "triage_order"]
+__all__ = ["Report", "template_dirs"]
 
 #: Reports with more runs than this collapse their healthy runs (and list them last).
 COLLAPSE_HEALTHY_ABOVE = 20
@@ -113,11 +113,6 @@ def _assets(dirs: tuple[str, ...]) -> tuple[str, str, str]:
 
     csp = f"default-src 'none'; style-src {sha(style)}; script-src {sha(script)}; img-src data:; base-uri 'none'; form-action 'none'"
     return style, script, csp
-
-
-def triage_order(analysis: Analysis) -> list[str]:
-    """The order the report lists runs in (:meth:`Analysis.triage_order`)."""
-    return analysis.triage_order()
 
 
 def _steps(f: Finding) -> str:
@@ -193,14 +188,15 @@ class Report:
     # --- building the context -------------------------------------------------------------
     def _context(self) -> dict[str, Any]:
         a = self.analysis
-        order = triage_order(a)
+        order = a.triage_order()
         anchors = {name: _anchor("run", i, name) for i, name in enumerate(order)}
         collapse = len(order) > COLLAPSE_HEALTHY_ABOVE
         bar = progress_bar(len(order), "rendering", self.progress)
         runs = []
         troubled = 0
+        points = charts.MAX_POINTS if len(order) <= COMPACT_ABOVE else COMPACT_POINTS
         for name in order:
-            entry = self._run(name, anchors[name], charts.MAX_POINTS if len(order) <= COMPACT_ABOVE else COMPACT_POINTS)
+            entry = self._run(name, anchors[name], points)
             healthy = entry["healthy"]
             entry["open"] = not collapse or (not healthy and troubled < OPEN_TROUBLED)
             troubled += not healthy
@@ -231,7 +227,6 @@ class Report:
                     "score_svg": Markup(chart_svg(score)),
                     "score_caption": _sweep_caption(sw),
                     "overlay_svg": Markup(chart_svg(overlay)) if overlay is not None else None,
-                    "overlay_title": overlay.title if overlay is not None else "",
                     "data": Markup(_data_block(data)),
                 }
             )
@@ -283,7 +278,6 @@ class Report:
                 "candidates": sorted(lf.candidates.items()),
                 "range": (lf.lr_min, lf.lr_max),
                 "svg": Markup(chart_svg(chart)) if chart is not None else None,
-                "title": chart.title if chart is not None else "",
             }
         changes = a.lr_changes.get(name, [])
         worst = a.worst_severity(name)
@@ -303,7 +297,7 @@ class Report:
             "findings": [_finding(f) for f in fs],
             "main_svg": Markup(chart_svg(main)) if main is not None else None,
             "main_caption": _caption(main) if main is not None else "",
-            "more": [{"key": c.key, "label": c.ylabel, "svg": Markup(chart_svg(c)), "title": c.title} for c in more],
+            "more": [{"label": c.ylabel, "svg": Markup(chart_svg(c))} for c in more],
             "lrfind": lrfind,
             "changes": [
                 {"n": i + 1, "where": c.where or f"step {c.step:,}", "kind": c.kind, "helped": c.helped, "story": c.story}
