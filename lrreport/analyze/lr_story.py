@@ -9,17 +9,21 @@ each, on every loss the run logs (training, validation), this module measures:
 * **where**: the epoch the change falls in (the trace's row), or its step when the
   run logs no epochs; slopes are then per a round number of steps (about a
   twentieth of the run), named in ``unit``.
-* **slope before / after**: a least-squares line through the loss over up to
-  :data:`WINDOW` units on each side, never past the neighbouring changes (each
-  line sees one LR). Loss per unit (per epoch): negative is falling.
-* **the step at the change**: the after-line's value at the change minus the
-  before-line's. A cut that lowers the noise floor the LR held the loss at makes
-  the loss fall at once (the staircase of step-decay curves, He et al. 2016,
-  "Deep Residual Learning", Fig. 4); a raise or a restart makes it jump.
-* **noise**: the residual spread of the two lines. A step, a slope or a
-  difference of slopes counts only beyond :data:`NOISE_Z` standard errors and
-  beyond :data:`MIN_EFFECT` of the loss level over the window, so per-batch
-  noise is never read as an effect.
+* **the loss's means**: per epoch (per-batch noise averages out; a per-epoch log
+  keeps its points), or per quarter epoch when changes come faster than that, over
+  up to :data:`WINDOW` epochs on each side, never past the neighbouring changes (each
+  side sees one LR).
+* **slope before / after**: a least-squares line through each side's means, loss
+  per unit (per epoch): negative is falling.
+* **the change across it**: the first mean after it minus the last before it. A cut
+  that lowers the noise floor the LR held the loss at makes the loss drop at once
+  (the staircase of step-decay curves, He et al. 2016, "Deep Residual Learning",
+  Fig. 4); it counts as a drop only beyond the loss's own trend before it.
+* **noise**: the scatter of the means about their line (or, for bins smaller than an
+  epoch, at least their standard error). A change or a slope counts only beyond
+  :data:`NOISE_Z` standard errors and beyond :data:`MIN_EFFECT` of the loss level
+  over the window: a slope below that floor is "flat", one above it but within the
+  noise is "no clear trend".
 
 Whether it **helped** is judged on the training loss (what the LR acts on;
 the validation loss when the run logs no training loss):
@@ -32,7 +36,8 @@ the validation loss when the run logs no training loss):
   loss rose and stayed above.
 
 Anything else is "no clear effect" (``helped`` is None): the numbers are given
-and the story says so instead of guessing. Pure functions over numpy arrays:
+and the story says so instead of guessing; so is a change between two LRs both
+under :data:`NEGLIGIBLE_LR_SHARE` of the run's peak (they cannot move the weights). Pure functions over numpy arrays:
 nothing here reads a RunSet or formats for a particular output.
 """
 
