@@ -45,7 +45,12 @@ def load_options(f):
 
 def _load(logdir: str, allow_pickle: bool, progress: bool | None):
     from .ingest import load
+    from .progress import compile_notice
 
+    if progress is not False:
+        notice = compile_notice()
+        if notice:
+            click.echo(notice, err=True)
     try:
         return load(logdir, allow_pickle=allow_pickle, progress=progress)
     except FileNotFoundError as exc:
@@ -136,7 +141,7 @@ def analyze(logdir, html_path, no_html, json_path, md_path, junit_path, fail_on,
     if not no_html:
         from .report import Report
 
-        outputs.append((html_path, Report(analysis).to_html()))
+        outputs.append((html_path, Report(analysis, progress=progress).to_html()))
     try:
         write_all(outputs)
     except OutputError as exc:

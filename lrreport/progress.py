@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["progress_bar"]
+__all__ = ["compile_notice", "progress_bar"]
 
 #: Fewer items than this finish before a bar would help.
 MIN_ITEMS = 20
@@ -23,3 +23,39 @@ def progress_bar(total: int, desc: str, enabled: bool | None = None):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, leave=False)
+
+
+#: Modules whose numba kernels are compiled on first use and cached (``cache=True``).
+COMPILED_MODULES = ("lrreport.ingest._tfrecord", "lrreport.analyze.signals")
+
+
+def compile_notice() -> str | None:
+    """A one-line notice when numba has not yet cached lrreport's compiled readers on this
+    machine (the first run after an install compiles them, for about 20 s); None otherwise,
+    or when it cannot tell."""
+    import importlib
+    import os
+
+    try:
+        from numba.core.registry import CPUDispatcher
+    except ImportError:
+        return None
+    missing = 0
+    for name in COMPILED_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        indexes = []
+        for fn in vars(module).values():
+            if not isinstance(fn, CPUDispatcher) or getattr(fn, "_cache", None) is None:
+                continue
+            try:
+                indexes.append(fn._cache._cache_file._index_path)  # numba's cache index for the function
+            except AttributeError:
+                return None  # another numba: do not guess
+        # Some kernels are only ever inlined into others: a module counts as compiled when any is cached.
+        missing += bool(indexes) and not any(os.path.exists(i) for i in indexes)
+    if not missing:
+        return None
+    return "lrreport: first run on this machine: compiling the log readers (about 20 s, once; later runs start at once)"

@@ -72,7 +72,9 @@ def test_reducelronplateau_cuts_are_schedule_events_in_the_trace(realworld):
     tr = a.trace(run)
     assert {"epoch", "train_loss", "val_loss", "val_acc", "lr", "observation"} <= set(tr.columns)
     assert tr.height == 24
-    assert "LR reduced to 0.0002 by scheduler" in tr["observation"][4]
+    # The cut's row tells what it did (lr_story): the LR it took, and the losses around it.
+    assert tr["observation"][4].startswith("LR 0.001 → 0.0002. train loss ")
+    assert "/epoch" in tr["observation"][4] and "val loss" in tr["observation"][4]
 
 
 def test_no_lr_logged_says_how(realworld):

@@ -22,7 +22,7 @@ import pytest
 
 import lrreport
 from lrreport.analyze.analysis import Analysis, Finding, LRChange, LRFindResult, Sweep, SweepRun
-from lrreport.report import plots
+from lrreport.report import charts, svg
 from lrreport.report.html import Report
 from lrreport.report.markdown import to_markdown
 from lrreport.runs import SCALARS_SCHEMA, RunInfo, RunSet
@@ -220,8 +220,9 @@ class Page(HTMLParser):
 
 def check_structure(text: str, analysis: Analysis) -> Page:
     page = Page(text)
-    # one section per run, in order
-    assert page.runs == analysis.runs
+    # one section per run, in trouble first (verdict severity, then confidence)
+    assert page.runs == analysis.triage_order()
+    assert sorted(page.runs) == sorted(analysis.runs)
     # every in-page link resolves, ids are unique
     assert len(page.ids) == len(set(page.ids)), "duplicate ids"
     for href in page.hrefs:
@@ -233,13 +234,34 @@ def check_structure(text: str, analysis: Analysis) -> Page:
     assert not [s for s in page.scripts if "src" in s]
     assert not [link for link in page.links if "stylesheet" in (link.get("rel") or "")]
     assert "@import" not in text and "url(http" not in text
+    check_scripts(text)
     # every figure has alt text
-    for svg in page.svgs:
-        assert svg.get("role") == "img" and svg.get("aria-label"), svg
+    for svg_el in page.svgs:
+        assert svg_el.get("role") == "img" and svg_el.get("aria-label"), svg_el
     assert page.svg_titles == len(page.svgs)
     for img in page.imgs:
         assert img.get("alt")
     return page
+
+
+def check_scripts(text: str) -> None:
+    """One executable script, the report's own, allowed by its hash (as is the one style);
+    the rest are JSON data blocks in which no '<' can end the element early."""
+    import base64
+    import hashlib
+
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', text).group(1)
+    assert "default-src 'none'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    executable = re.findall(r"<script>(.*?)</script>", text, re.S)
+    assert len(executable) == 1
+    for body, kind in ((executable[0], "script-src"), (re.search(r"<style>(.*?)</style>", text, re.S).group(1), "style-src")):
+        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode()
+        assert f"{kind} 'sha256-{digest}'" in csp, kind
+    blocks = re.findall(r'<script type="application/json" class="lr-data">(.*?)</script>', text, re.S)
+    assert len(re.findall(r"<script", text)) == 1 + len(blocks)
+    for block in blocks:
+        assert "<" not in block and ">" not in block
+        json.loads(block)
 
 
 # --- tests ---------------------------------------------------------------------------------
@@ -285,8 +307,8 @@ def test_hostile_names_are_escaped(logdir, rich_analysis):
             assert payload not in text, payload
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
         assert "&lt;/textarea&gt;" in text
-        # the only script element is the report's own inline one
-        assert text.count("<script") == 1
+        # the only executable script is the report's own, allowed by its hash
+        check_scripts(text)
         md = to_markdown(a)
         assert "<script>" not in md and "</textarea>" not in md
 
@@ -295,10 +317,6 @@ def test_deterministic_across_loads(logdir):
     first = Report(lrreport.analyze(lrreport.load(logdir))).to_html()
     second = Report(lrreport.analyze(lrreport.load(logdir))).to_html()
     assert first == second
-
-
-def test_same_bytes_with_and_without_workers(rich_analysis):
-    assert Report(rich_analysis, workers=1).to_html() == Report(rich_analysis, workers=2).to_html()
 
 
 def test_svg_ids_do_not_clash(rich_analysis):
@@ -319,11 +337,25 @@ def test_matplotlib_state_untouched(rich_analysis):
     assert matplotlib.get_backend() == backend
 
 
-def test_repr_html_is_an_iframe(rich_analysis):
+def test_repr_html_is_a_self_sizing_iframe(rich_analysis):
     r = Report(rich_analysis)
     out = r._repr_html_()
-    assert out.startswith("<iframe srcdoc=")
-    assert "<script" not in out and "<style" not in out  # all inside the escaped srcdoc
+    assert out.startswith("<iframe id=") and 'sandbox="allow-scripts"' in out
+    frame, listener = out.split("</iframe>")
+    assert "<script" not in frame and "<style" not in frame  # all inside the escaped srcdoc
+    # Outside the frame: one small script that sizes it and scrolls to a link's target.
+    assert listener.startswith("<script>") and "postMessage" not in listener
+    assert "'height'" in listener and "'scroll'" in listener and "e.source!==f.contentWindow" in listener
+    assert r._repr_html_() == out  # the frame id comes from the content: same report, same output
+
+
+def test_analysis_and_runset_keep_their_rich_reprs(rich_analysis):
+    a = rich_analysis
+    html = a._repr_html_()
+    assert html.startswith("<p><b>Analysis(") and html.count("<tr>") == len(a.findings) + 1  # and the header
+    assert "&lt;script&gt;" in html and "<script>alert" not in html
+    rs_html = a.runset._repr_html_()
+    assert rs_html.startswith("<p><b>RunSet</b>") and rs_html.count("<tr>") == len(a.runs) + 1
 
 
 def test_save_is_atomic_and_returns_path(rich_analysis, tmp_path):
@@ -355,41 +387,70 @@ def runset_from_arrays(runs: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]
     return RunSet(logdir, pl.concat(frames), infos)
 
 
+def run_data(text: str, run: str) -> dict:
+    """The JSON data block of one run's section."""
+    article = re.search(r'<article class="run[^"]*" id="[^"]+" data-run="' + re.escape(run) + r'".*?</article>', text, re.S).group(0)
+    return json.loads(re.search(r'<script type="application/json" class="lr-data">(.*?)</script>', article, re.S).group(1))
+
+
 def test_long_series_downsampled_for_drawing_only():
     n = 200_000
     step = np.arange(n)
     loss = 1.0 + np.sin(step / 5000.0)
     loss[123_457] = 50.0  # one spike must survive
-    x, y = plots.downsample_minmax(step.astype(float), loss)
-    assert len(x) <= plots.MAX_POINTS + 2
-    assert y.max() == 50.0 and y.min() == loss.min()
     rs = runset_from_arrays({"long": {"train_loss": (step, loss)}})
     a = Analysis(rs, [])
     text = Report(a).to_html()
-    svg = re.search(r"<svg.*?</svg>", text, re.S).group(0)
-    assert len(svg) < 150_000
+    (line,) = run_data(text, "long")["main"]["s"]
+    assert len(line["x"]) <= charts.MAX_POINTS + 4
+    assert max(line["y"]) == 50.0 and 123_457 in line["x"] and min(line["y"]) == pytest.approx(loss.min(), abs=1e-4)
+    figure = re.search(r'<svg class="lrfig".*?</svg>', text, re.S).group(0)
+    assert len(figure) < 30_000
     assert len(rs.series("long", "train_loss")) == n  # the data itself is untouched
+    # The static picture keeps each pixel column's extremes: the spike is its top.
+    px = np.linspace(0, 300, n)
+    idx = svg.minmax_columns(px, loss, 300)
+    assert len(idx) <= 4 * 301 and loss[idx].max() == 50.0
 
 
-def test_log_axes_and_nonfinite_marks():
+def test_log_axes_nonfinite_and_clipped_marks():
     step = np.arange(500)
     loss = 10.0 * np.exp(-step / 50.0) + 1e-3  # spans 4 decades
     loss[400:410] = np.inf
     loss[450] = np.nan
     lr = np.where(step < 250, 1e-1, 1e-4)
     rs = runset_from_arrays({"r": {"train_loss": (step, loss), "lr": (step, lr)}})
-    spec = Report(Analysis(rs, []))._run_figure("r", compact=False)
-    assert spec.panels[0].log_y and spec.panels[1].log_y
-    assert len(spec.panels[0].nonfinite_x) == 11
-    svg = plots.render_run_svg(spec)
-    assert "NaN/Inf" in svg and "10⁻" in svg  # marked, log ticks as plain text
+    main, _ = charts.run_charts(Analysis(rs, []), "r", "k")
+    assert main.ylog and main.y2log
+    assert [x for x, _ in main.nonfinite] == [400, 409, 450]  # a run of Inf costs its two ends
+    figure = svg.chart_svg(main)
+    assert "Inf at step 400" in figure and "NaN at step 450" in figure and "10⁻" in figure
+
+
+def test_a_spike_that_dwarfs_the_curve_is_clipped_and_marked():
+    step = np.arange(300)
+    loss = 0.5 + np.exp(-step / 60.0)
+    loss[0] = 1e24  # a real log's first loss (lightning_csv/genrisk-gan-v0)
+    rs = runset_from_arrays({"r": {"train_loss": (step, loss)}})
+    main, _ = charts.run_charts(Analysis(rs, []), "r", "k")
+    assert main.yrange is not None and main.yrange[1] < 2 and main.clipped == [(0.0, 1e24)]
+    assert not main.ylog  # the rest spans 0.5..1.5: linear reads best
+    text = Report(Analysis(rs, [])).to_html()
+    assert "1 point above the axis, up to 1e24" in text
+    data = run_data(text, "r")["main"]
+    assert data["clip"] == [[0, 1e24]] and data["yr"][1] < 2
+    # A constant LR is a note, not a panel.
+    rs2 = runset_from_arrays({"c": {"train_loss": (step, np.r_[loss[1:], 0.5]), "lr": (step, np.full(300, 1e-3))}})
+    main2, _ = charts.run_charts(Analysis(rs2, []), "c", "k")
+    assert main2.note == "LR 0.001 throughout" and all(line.axis == "y" for line in main2.lines)
 
 
 def test_template_override(rich_analysis, tmp_path, monkeypatch):
-    (tmp_path / "_filter.js").write_text("// custom script\n")
+    (tmp_path / "_report.js").write_text("// custom script\n")
     monkeypatch.setenv("LRREPORT_TEMPLATES", str(tmp_path))
     text = Report(rich_analysis).to_html()
     assert "// custom script" in text
+    check_scripts(text)  # the policy allows the overriding script, by its hash
     assert "Learning-rate sweeps" in text  # the other templates still come from the package
 
 
@@ -412,7 +473,7 @@ def test_200_run_sweep_stays_small():
     size = len(text.encode("utf-8"))
     print(f"200 runs x 10k steps: {size / 1e6:.2f} MB")
     assert size < 15_000_000
-    assert text.count('class="run"') == 200
+    assert text.count('<article class="run ') == 200
 
 
 # --- real logs ------------------------------------------------------------------------------
@@ -452,4 +513,14 @@ def test_sample_logs_render():
     if rs is None or not rs.runs:
         pytest.skip("no sample_logs yet")
     a = lrreport.analyze(rs)
-    check_structure(Report(a).to_html(), a)
+    text = Report(a).to_html()
+    check_structure(text, a)
+    # The demo's two StepLR drops, each with what it did to the losses, in numbers.
+    demo = re.search(r'<article class="run[^"]*" id="[^"]+" data-run="healthy-demo".*?</article>', text, re.S).group(0)
+    stories = re.findall(r"<li class=\"helped-[a-z]+\"><span class=\"n\" aria-hidden=\"true\">\d</span> <strong>(epoch \d+)</strong>: (.*?)</li>", demo)
+    assert [w for w, _ in stories] == ["epoch 5", "epoch 10"]
+    for (_, story), (before, after) in zip(stories, [("0.1", "0.05"), ("0.05", "0.025")]):
+        assert story.startswith(f"LR {before} → {after}. train loss falling ")
+        assert re.search(r"train loss falling [\d.e-]+/epoch before, [\d.e-]+/epoch after", story), story
+        assert "val loss" in story and ("helped" in story or "No clear effect" in story)
+    assert [c[:3] for c in run_data(text, "healthy-demo")["main"]["chg"]] == [[125, 0.1, 0.05], [250, 0.05, 0.025]]

@@ -58,11 +58,12 @@ def mixed_analysis() -> Analysis:
 def test_markdown_content_and_escaping():
     a = mixed_analysis()
     md = to_markdown(a)
-    assert "| run | worst | codes |" in md
-    table = [line for line in md.splitlines() if line.startswith("| ") and "worst" not in line]
+    assert "| run | verdict | why | codes |" in md  # the verdict leads each run's row
+    table = [line for line in md.splitlines() if line.startswith("| ") and "verdict" not in line]
     assert len(table) == 3
     for line in table:  # an escaped | never splits a cell
-        assert len(re.findall(r"(?<!\\)\|", line)) == 4, line
+        assert len(re.findall(r"(?<!\\)\|", line)) == 5, line
+    assert table[0].startswith("| a\\|b") and "`divergence` (0.90)" in table[0]  # in trouble first
     assert "a\\|b\\`c\\`" in md and "\x07" not in md and "<script>" not in md and "&lt;script&gt;" in md
     # errors before warnings; message and advice present
     assert md.index("NaN at step 40") < md.index("Slow.")
@@ -103,7 +104,10 @@ def test_junit_failures_follow_fail_on(fail_on, failures):
         assert [c.get("name") for c in suite.findall("testcase")] == list(CHECKS)
         assert int(suite.get("tests")) == len(CHECKS)
     # findings below the threshold are kept as system-out
-    assert len(root.findall(".//system-out")) == 3 - failures
+    assert len(root.findall("testsuite/testcase/system-out")) == 3 - failures
+    # the verdict leads each run's suite, in trouble first
+    assert [s.find("properties/property[@name='verdict']").get("value") for s in suites[:3]] == ["divergence", "lr_too_low", "healthy"]
+    assert suites[0].find("system-out").text.startswith("verdict: divergence (error, confidence 0.90): NaN at step 40")
     err = suites[3].find("testcase/error")
     assert err is not None and err.get("type") == "ReadError" and suites[3].get("errors") == "1"
     assert "\x01" not in xml and "\x07" not in xml  # control characters stripped: valid XML
@@ -213,3 +217,30 @@ def test_unwritable_output_is_one_line_and_nothing_half_written(tmp_path):
     assert "Traceback" not in res.output
     assert not ok_json.exists()  # all or nothing
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_terminal_leads_each_run_with_its_verdict_and_cuts_long_names_in_the_middle(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "140")
+    long = "sweeps/2024-06-01/" + "x" * 60 + "/lr_0.3"
+    rs = bare_runset([long, "fine"])
+    a = Analysis(rs, [Finding("lr_too_high", "warning", long, "train_loss", "Spiky from step 10.", "Lower it.", 10, 90, {}, 0.7)])
+    a.lr_finds["fine"] = lrreport.LRFindResult("fine", 3e-4, "minimum/10: the smoothed loss ...", 0.6)
+    out = io.StringIO()
+    print_summary(a, out)
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith("warning  lr_too_high") and "0.70" in lines[1] and "Spiky from step 10." in lines[1]
+    assert "sweeps/2024-06" in lines[1] and "…" in lines[1] and "/lr_0.3" in lines[1]  # both ends of the name
+    assert lines[2].startswith("ok       healthy")
+    assert "LR range test fine: suggested LR 3e-4 (minimum/10, confidence 0.60)" in out.getvalue()
+
+
+def test_rendering_shows_progress_and_a_first_run_says_it_compiles(capsys, monkeypatch):
+    from lrreport.progress import compile_notice
+    from lrreport.report.html import Report
+
+    Report(mixed_analysis(), progress=True).to_html()
+    assert "rendering" in capsys.readouterr().err  # the bar, as reading and analysing have
+    lrreport.load(REPO / "sample_logs" / "healthy-demo")  # event files: the reader is compiled and cached
+    assert compile_notice() is None
+    monkeypatch.setattr("os.path.exists", lambda p: False)  # a fresh install: no numba cache yet
+    assert compile_notice().startswith("lrreport: first run on this machine: compiling")

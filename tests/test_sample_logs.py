@@ -73,8 +73,9 @@ def test_demo_trace_is_the_epoch_table_the_project_started_from(analysis):
     assert tr.height == 15 and list(tr.columns) == ["epoch", "step", "train_loss", "val_loss", "val_acc", "lr", "observation"]
     assert tr["lr"].to_list()[:5] == pytest.approx([0.1] * 5)  # float32 in TensorBoard
     assert tr["lr"][5] == pytest.approx(0.05) and tr["lr"][10] == pytest.approx(0.025)
-    assert tr["observation"][5] == "LR reduced to 0.05 by scheduler"
-    assert tr["observation"][10] == "LR reduced to 0.025 by scheduler"
+    # Each StepLR drop's row says what it did to the losses, with numbers (lr_story).
+    assert tr["observation"][5].startswith("LR 0.1 → 0.05. train loss falling ")
+    assert tr["observation"][10].startswith("LR 0.05 → 0.025. train loss falling ")
     # Same numbers as the harness printed for its epoch table (mean train loss, val loss).
     assert tr["train_loss"][0] == pytest.approx(0.6217, abs=1e-4) and tr["val_loss"][0] == pytest.approx(0.5533, abs=1e-4)
     ov = analysis.trace("overfitting")

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ..runs import RunSet
@@ -25,6 +26,7 @@ __all__ = [
     "Finding",
     "LRChange",
     "LRFindResult",
+    "LossResponse",
     "Sweep",
     "SweepRun",
     "Verdict",
@@ -226,12 +228,86 @@ class LRFindResult:
 
 
 @dataclass(frozen=True)
+class LossResponse:
+    """What one loss did around an LR change (see :mod:`.lr_story`), read on its means per
+    epoch (or per unit of steps) over a window on each side. Slopes are per the change's
+    ``unit`` (negative: falling); levels are those means."""
+
+    metric: str
+    slope_before: float  #: least-squares slope of the means before the change
+    slope_after: float
+    level_before: float  #: the last mean before the change
+    level_start: float  #: the first mean after it
+    level_after: float  #: the last mean of the window after it
+    n_before: int  #: means (epochs) on each side
+    n_after: int
+    gap: float  #: units between the last mean before and the first after
+    noise_before: float  #: residual standard deviation about each side's line (0 with two means)
+    noise_after: float
+    se_slope_before: float
+    se_slope_after: float
+    span_before: float  #: units covered by each side's means
+    span_after: float
+    nonfinite_after: int = 0  #: NaN/Inf points in the window after
+
+    @property
+    def step_change(self) -> float:
+        """The first mean after the change minus the last before it (negative: it dropped)."""
+        return self.level_start - self.level_before
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean(
+            {
+                "metric": self.metric,
+                "slope_before": self.slope_before,
+                "slope_after": self.slope_after,
+                "level_before": self.level_before,
+                "level_start": self.level_start,
+                "level_after": self.level_after,
+                "step_change": self.step_change,
+                "means_before": self.n_before,
+                "means_after": self.n_after,
+                "noise_before": self.noise_before,
+                "noise_after": self.noise_after,
+                "nonfinite_after": self.nonfinite_after,
+            }
+        )
+
+
+@dataclass(frozen=True)
 class LRChange:
-    """A step where the logged LR changed (a scheduler acted)."""
+    """A step where the logged LR changed (a scheduler acted), and what it did to the losses."""
 
     step: int
     before: float
     after: float
+    kind: str = "cut"  #: cut | raise | warmup_end | restart
+    epoch: float | None = None  #: the epoch it falls in (None: the run logs no epochs)
+    where: str = ""  #: "epoch 5", or "step 1,250" when the run logs no epochs
+    unit: str = "epoch"  #: what the slopes are per ("epoch", or e.g. "500 steps")
+    window: float | None = None  #: units looked at on each side
+    losses: tuple[LossResponse, ...] = ()  #: the judged loss first
+    helped: bool | None = None  #: None: no clear effect, or too few points
+    reason: str = ""  #: why, in a few words
+    story: str = ""  #: what it did, in one line with its numbers (``where`` not repeated)
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean(
+            {
+                "step": self.step,
+                "epoch": self.epoch,
+                "where": self.where,
+                "kind": self.kind,
+                "lr_before": self.before,
+                "lr_after": self.after,
+                "unit": self.unit,
+                "window": self.window,
+                "helped": self.helped,
+                "reason": self.reason,
+                "story": self.story,
+                "losses": [r.to_dict() for r in self.losses],
+            }
+        )
 
 
 class Analysis:
@@ -309,9 +385,39 @@ class Analysis:
         idx = downsample_keep_extremes(s.value, max_points)
         return Series(run=s.run, metric=s.metric, step=s.step[idx], value=s.value[idx], epoch=s.epoch[idx])
 
+    def lr_find_curve(self, run: str, max_points: int | None = None):
+        """The LR range test of ``run`` as (lr, loss) arrays in step order, for a loss-against-LR
+        plot: the steps that log both. At most about ``max_points`` pairs (each bucket's first,
+        lowest, highest and last loss, as :meth:`series`). None when the run is not an LR range
+        test or lacks either series."""
+        if run not in self.lr_finds:
+            return None
+        loss, lr = self.runset.series(run, "train_loss"), self.runset.series(run, "lr")
+        if loss is None or lr is None:
+            return None
+        _, il, ir = np.intersect1d(loss.step, lr.step, return_indices=True)
+        lrs, losses = lr.value[ir], loss.value[il]
+        if max_points is not None and len(losses) > max_points:
+            from .signals import downsample_keep_extremes
+
+            idx = downsample_keep_extremes(losses, max_points)
+            lrs, losses = lrs[idx], losses[idx]
+        return lrs, losses
+
     def verdict(self, run: str) -> Verdict:
         """The run's one diagnosis (``healthy`` or its primary problem)."""
         return self.verdicts[run]
+
+    def triage_order(self) -> list[str]:
+        """The runs, what needs a look first: by their verdict's severity, then its confidence,
+        then their worst finding, then name (the order every report lists them in)."""
+
+        def key(run: str):
+            v = self.verdicts.get(run)
+            sev, conf = (v.severity, round(float(v.confidence), 3)) if v is not None else (None, 0.0)
+            return (-severity_rank(sev), -conf, -severity_rank(self.worst_severity(run)), run)
+
+        return sorted(self.runs, key=key)
 
     def run_findings(self, run: str) -> list[Finding]:
         return [f for f in self.findings if f.run == run]
@@ -383,6 +489,7 @@ class Analysis:
                     "verdict": self.verdicts[name].to_dict() if name in self.verdicts else None,
                     "worst_severity": self.worst_severity(name),
                     "lr_find": self.lr_finds[name].to_dict() if name in self.lr_finds else None,
+                    "lr_changes": [c.to_dict() for c in self.lr_changes.get(name, [])],
                     "findings": [f.to_dict() for f in self.run_findings(name)],
                 }
             )

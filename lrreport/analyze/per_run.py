@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..runs import RunSet
-from . import signals
+from . import lr_story
 from .analysis import Finding, LRChange, LRFindResult
 from .config import Config
 from .context import RunContext, build_context
@@ -44,9 +44,16 @@ class RunResult:
 
 
 def _lr_changes(ctx: RunContext) -> list[LRChange]:
+    """Each LR change with what it did to the losses (:mod:`.lr_story`)."""
     if ctx.lr is None:
         return []
-    return [LRChange(s, b, a) for s, b, a in signals.lr_changes(ctx.lr.step, ctx.lr.value)]
+    losses = {c.series.metric: (c.step, c.value) for c in (ctx.train, ctx.val) if c is not None}
+    ep = ctx.epochs
+    epochs = ep is not None and ep.how == "epoch"
+    axis = lr_story.story_axis(
+        int(ctx.lr.step[0]), int(ctx.lr.step[-1]), ep.step if epochs else None, ep.labels if epochs else None
+    )
+    return lr_story.describe_changes(ctx.lr.step, ctx.lr.value, losses, axis)
 
 
 def run_detectors(ctx: RunContext, config: Config) -> list[Finding]:

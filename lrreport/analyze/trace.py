@@ -2,8 +2,9 @@
 
 Columns: ``epoch``, ``step`` (the last step of the epoch), ``train_loss`` (the
 mean of the epoch's training points), ``val_loss``, ``val_acc``, ``lr`` (in
-force at the end of the epoch) and ``observation`` ("LR reduced to 0.05 by
-scheduler", "loss spike", "val loss rising since epoch 12", "NaN loss").
+force at the end of the epoch) and ``observation`` (what each LR change did, from
+:mod:`.lr_story`: "LR 0.1 → 0.05. train loss falling 0.064/epoch before, 0.0072/epoch
+after ..."; "loss spike", "val loss rising since epoch 12", "NaN loss").
 Epochs come from the log's epoch column; without one, every validation point
 closes an "epoch"; without validation, the run is cut into ``MAX_ROWS`` equal
 segments. Long runs are folded to at most ``MAX_ROWS`` rows.
@@ -92,6 +93,7 @@ class EpochView:
     train: np.ndarray  #: mean training loss of the epoch (NaN if absent or non-finite)
     val: np.ndarray  #: validation loss at the epoch's end (NaN if absent)
     how: str  #: how epochs were found: epoch | evaluation | segment | none
+    labels: np.ndarray | None = None  #: each epoch's label, as the trace shows it
 
     def first_epoch_ratio(self) -> tuple[float, float, str] | None:
         """(mean training loss of the first epoch, the loss at its end, what that end is):
@@ -114,6 +116,7 @@ def epoch_view(runset: RunSet, run: str, train_m: str = "train_loss", val_m: str
         train=_per_epoch(runset.series(run, train_m), ends, "mean"),
         val=_per_epoch(runset.series(run, val_m), ends, "last"),
         how=how,
+        labels=labels,
     )
 
 
@@ -136,12 +139,12 @@ def build_trace(runset: RunSet, run: str, findings: list[Finding], changes: list
         lrs[ends < lr.step[0]] = np.nan
 
     notes: list[list[str]] = [[] for _ in ends]
-    # Scheduler acts: an LR change between the previous epoch's end and this one's.
+    # Scheduler acts: an LR change between the previous epoch's end and this one's, with
+    # what it did to the losses (lr_story).
     for c in changes:
         i = int(np.searchsorted(ends, c.step, side="left"))
         if i < len(ends):
-            verb = "reduced" if c.after < c.before else "raised"
-            notes[i].append(f"LR {verb} to {c.after:.3g} by scheduler")
+            notes[i].append(c.story or f"LR {'reduced' if c.after < c.before else 'raised'} to {c.after:.3g}")
     for i in range(len(ends)):
         if _had_nonfinite(runset, run, ends, i):
             notes[i].append("NaN/Inf loss")

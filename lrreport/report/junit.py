@@ -1,7 +1,10 @@
 """JUnit XML for CI test views (GitLab ``artifacts:reports:junit``, Jenkins, GitHub test reporters).
 
-One ``<testsuite>`` per run and one ``<testcase>`` per check, a check being a
-finding code of FINDINGS.md: it passes when the run has no finding of that code.
+One ``<testsuite>`` per run, in trouble first, and one ``<testcase>`` per check, a
+check being a finding code of FINDINGS.md: it passes when the run has no finding of
+that code. The run's verdict leads: in the suite's properties (``verdict``,
+``verdict_severity``, ``verdict_confidence``) and as the first line of its
+``<system-out>``, with what each LR change did and an LR range test's suggestion.
 Findings at or above ``fail_on`` become ``<failure>`` (message, evidence and
 advice in the body); findings below it go to ``<system-out>``, so nothing is
 lost and nothing fails that should not. Files that could not be read form one
@@ -80,12 +83,21 @@ def to_junit(analysis: Analysis, fail_on: str = "never") -> str:
     root = ET.Element("testsuites", {"name": "lrreport"})
     total_tests = total_failures = total_errors = 0
 
-    for run in a.runs:
+    for run in a.triage_order():
         fs = a.run_findings(run)
+        v = a.verdict(run)
         suite = _sub(root, "testsuite", name=run, tests=len(checks), failures=0, errors=0, skipped=0)
         props = _sub(suite, "properties")
-        _sub(props, "property", name="format", value=a.runset.runs[run].source)
+        _sub(props, "property", name="verdict", value=v.code)
+        _sub(props, "property", name="verdict_severity", value=v.severity or "ok")
+        _sub(props, "property", name="verdict_confidence", value=f"{v.confidence:.2f}")
+        _sub(props, "property", name="format", value=a.run_info(run).source)
         _sub(props, "property", name="worst_severity", value=a.worst_severity(run) or "ok")
+        lf = a.lr_finds.get(run)
+        if lf is not None and lf.suggested_lr:
+            _sub(props, "property", name="lr_find_suggested_lr", value=_fmt(lf.suggested_lr))
+        story = [f"verdict: {v.code} ({v.severity or 'ok'}, confidence {v.confidence:.2f}): {v.message}"]
+        story += [f"LR change at {c.where or f'step {c.step}'}: {c.story}" for c in a.lr_changes.get(run, [])]
         failures = 0
         for code in checks:
             case = _sub(suite, "testcase", classname=run, name=code)
@@ -98,17 +110,18 @@ def to_junit(analysis: Analysis, fail_on: str = "never") -> str:
                 _sub(case, "failure", "\n\n".join(_body(f) for f in failing), message=worst.message, type=code)
             if quiet:
                 _sub(case, "system-out", "\n\n".join(_body(f) for f in quiet))
+        _sub(suite, "system-out", "\n".join(story))
         suite.set("failures", str(failures))
         total_tests += len(checks)
         total_failures += failures
 
-    if a.runset.errors:
-        suite = _sub(root, "testsuite", name="unreadable files", tests=len(a.runset.errors), failures=0, errors=len(a.runset.errors), skipped=0)
-        for e in a.runset.errors:
+    if a.errors:
+        suite = _sub(root, "testsuite", name="unreadable files", tests=len(a.errors), failures=0, errors=len(a.errors), skipped=0)
+        for e in a.errors:
             case = _sub(suite, "testcase", classname="unreadable files", name=e.path)
             _sub(case, "error", e.error, message=e.error, type="ReadError")
-        total_tests += len(a.runset.errors)
-        total_errors += len(a.runset.errors)
+        total_tests += len(a.errors)
+        total_errors += len(a.errors)
 
     root.set("tests", str(total_tests))
     root.set("failures", str(total_failures))

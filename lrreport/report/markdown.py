@@ -1,8 +1,9 @@
 """A Markdown summary for ``$GITHUB_STEP_SUMMARY`` and merge-request comments.
 
-Compact: a table of runs (worst severity and codes), the counts, the top
-findings (errors first, then warnings) with message and advice, each sweep's
-best LR range and the files that could not be read. Names from users' files
+Compact: the counts, each sweep's best LR range, the LR range tests' suggested
+LRs, the top findings (errors first, then warnings) with message and advice, a
+table of runs led by their verdict (in trouble first), what each LR change did,
+and the files that could not be read. Names from users' files
 are escaped so a ``|`` or a backtick cannot break the table, and HTML in them
 stays text. GitHub refuses a step summary over 1 MiB, so the text is kept
 under :data:`MAX_BYTES` and says what it left out.
@@ -20,6 +21,9 @@ __all__ = ["MAX_BYTES", "md_code", "md_escape", "to_markdown"]
 MAX_BYTES = 1_000_000
 #: Findings shown in full (the HTML report and the JSON have all of them).
 TOP_FINDINGS = 20
+#: Runs whose LR changes are told, and changes per run.
+STORY_RUNS = 10
+STORY_CHANGES = 5
 
 ICON = {"error": "🔴", "warning": "🟡", "info": "🔵", None: "🟢"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -74,13 +78,13 @@ def to_markdown(analysis: Analysis, max_bytes: int = MAX_BYTES, title: str | Non
     out = _Budget(max_bytes - 2_000)
     counts = a.counts()
     names = a.runs
-    healthy = sum(1 for n in names if a.is_healthy(n))
+    healthy = sum(1 for n in names if a.verdict(n).healthy)
     out.add(f"## {md_escape(title) if title else 'lrreport: learning-rate diagnosis'}")
     out.add("")
     out.add(
         f"**{len(names)} runs** · {ICON['error']} {counts['error']} errors · {ICON['warning']} {counts['warning']} warnings · "
         f"{ICON['info']} {counts['info']} info · {healthy} healthy"
-        + (f" · {len(a.runset.errors)} unreadable files" if a.runset.errors else "")
+        + (f" · {len(a.errors)} unreadable files" if a.errors else "")
     )
     out.add("")
     omitted: list[str] = []
@@ -91,6 +95,15 @@ def to_markdown(analysis: Analysis, max_bytes: int = MAX_BYTES, title: str | Non
         for sw in a.sweeps:
             rng = f", good range {_lr(sw.good_lr_range[0])}–{_lr(sw.good_lr_range[1])}" if sw.good_lr_range else ""
             out.add(f"- **{md_escape(sw.name)}**: best LR **{_lr(sw.best_lr)}**{rng} (on {md_code(sw.metric)}, {len(sw.runs)} runs)")
+        out.add("")
+
+    if a.lr_finds:
+        out.add("### LR range tests")
+        out.add("")
+        for run, lf in sorted(a.lr_finds.items()):
+            rule = lf.method.split(":", 1)[0]
+            pick = f"suggested LR **{_lr(lf.suggested_lr)}** ({md_escape(rule)}, confidence {lf.confidence:.2f})" if lf.suggested_lr else "no LR suggested"
+            out.add(f"- **{md_escape(run)}**: {pick}")
         out.add("")
 
     # Top findings first: they are what a reviewer reads.
@@ -116,24 +129,38 @@ def to_markdown(analysis: Analysis, max_bytes: int = MAX_BYTES, title: str | Non
 
     out.add("### Runs")
     out.add("")
-    out.add("| run | worst | codes |")
-    out.add("|---|---|---|")
-    order = sorted(names, key=lambda n: (-severity_rank(a.worst_severity(n)), n))
+    out.add("| run | verdict | why | codes |")
+    out.add("|---|---|---|---|")
+    order = a.triage_order()
     for i, name in enumerate(order):
-        fs = a.run_findings(name)
-        worst = a.worst_severity(name)
-        codes = ", ".join(md_code(c) for c in sorted({f.code for f in fs}))
-        if not out.add(f"| {md_escape(name)} | {ICON[worst]} {worst or 'ok'} | {codes} |"):
+        v = a.verdict(name)
+        codes = ", ".join(md_code(c) for c in sorted({f.code for f in a.run_findings(name)}))
+        why = "" if v.code == "healthy" else md_escape(v.message)
+        if not out.add(f"| {md_escape(name)} | {ICON[v.severity]} {md_code(v.code)} ({v.confidence:.2f}) | {why} | {codes} |"):
             omitted.append(f"{len(order) - i} runs in the table")
             break
     out.add("")
 
-    if a.runset.errors:
+    told = [n for n in order if a.lr_changes.get(n)][:STORY_RUNS]
+    if told:
+        out.add("### What the LR changes did")
+        out.add("")
+        for name in told:
+            changes = a.lr_changes[name]
+            if not out.add(f"- **{md_escape(name)}**"):
+                break
+            for c in changes[:STORY_CHANGES]:
+                out.add(f"  - {md_escape(c.where or f'step {c.step}')}: {md_escape(c.story)}")
+            if len(changes) > STORY_CHANGES:
+                out.add(f"  - … {len(changes) - STORY_CHANGES} more in the HTML report and the JSON")
+        out.add("")
+
+    if a.errors:
         out.add("### Files that could not be read")
         out.add("")
-        for i, e in enumerate(a.runset.errors):
+        for i, e in enumerate(a.errors):
             if not out.add(f"- {md_code(e.path)}: {md_escape(e.error)}"):
-                omitted.append(f"{len(a.runset.errors) - i} unreadable files")
+                omitted.append(f"{len(a.errors) - i} unreadable files")
                 break
         out.add("")
 
