@@ -96,8 +96,26 @@ def main() -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML file of thresholds ([tool.lrreport] keys).")
 @click.option("--suppress", multiple=True, metavar="CODE", help="Do not report this finding code (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on the terminal.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Processes that read and analyse runs in parallel (default: one per core; large logdirs only).",
+)
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    envvar="LRREPORT_DASK_ADDRESS",
+    help="Send the per-run work to this Dask scheduler (e.g. tcp://host:8786; env LRREPORT_DASK_ADDRESS). "
+    "Its workers must reach the logs at the same paths.",
+)
 @load_options
-def analyze(logdir, html_path, no_html, json_path, md_path, junit_path, fail_on, config_path, suppress, quiet, allow_pickle, progress):
+def analyze(
+    logdir, html_path, no_html, json_path, md_path, junit_path, fail_on, config_path, suppress, quiet, workers,
+    dask_address, allow_pickle, progress,
+):
     """Analyze every run under LOGDIR and write the report.
 
     \b
@@ -106,7 +124,6 @@ def analyze(logdir, html_path, no_html, json_path, md_path, junit_path, fail_on,
       lrreport analyze runs/ --json - --no-html   # JSON on stdout
       lrreport analyze runs/ --markdown "$GITHUB_STEP_SUMMARY" --junit junit.xml --fail-on error
     """
-    from .analyze import analyze as run_analysis
     from .analyze.config import load_config
     from .report.output import OutputError, write_all
 
@@ -117,12 +134,25 @@ def analyze(logdir, html_path, no_html, json_path, md_path, junit_path, fail_on,
     if suppress:
         config = config.with_overrides({"suppress": list(config.suppress) + list(suppress)})
 
-    runset = _load(logdir, allow_pickle, progress)
+    # Run by run, keeping only what the outputs need (lrreport.pipeline): a thousand-run
+    # sweep never holds a thousand runs' points.
+    from .pipeline import analyze_logdir
+
+    try:
+        analysis = analyze_logdir(
+            logdir, config=config, workers=workers, dask=dask_address, allow_pickle=allow_pickle, progress=progress
+        )
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    except PermissionError as exc:
+        _fail(f"{logdir}: permission denied ({exc.strerror})")
+    except RuntimeError as exc:  # --dask without its extra installed
+        _fail(str(exc))
+    runset = analysis.runset
     if not runset.runs:
         for e in runset.errors:
             click.echo(f"lrreport: {e.path}: {e.error}", err=True)
         _fail(f"{logdir}: no readable training logs found")
-    analysis = run_analysis(runset, config=config, progress=progress)
 
     # Render everything first, then write: a failure leaves no half-set of outputs.
     outputs: list[tuple[str, str]] = []

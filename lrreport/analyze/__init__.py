@@ -25,7 +25,17 @@ from .per_run import RunResult, analyze_run, apply_sweep
 from .sweeps import assign_sweeps
 from .verdict import decide
 
-__all__ = ["Analysis", "Config", "Finding", "RunResult", "Verdict", "analyze", "analyze_run", "load_config"]
+__all__ = [
+    "Analysis",
+    "Config",
+    "Finding",
+    "RunResult",
+    "Verdict",
+    "analyze",
+    "analyze_run",
+    "combine_summaries",
+    "load_config",
+]
 
 
 def analyze(runset: RunSet, config: Config | None = None, *, progress: bool | None = None) -> Analysis:
@@ -42,7 +52,24 @@ def analyze(runset: RunSet, config: Config | None = None, *, progress: bool | No
     return combine(runset, results, config)
 
 
-def combine(runset: RunSet, results: dict[str, RunResult], config: Config) -> Analysis:
+def combine_summaries(
+    logdir: str, summaries: dict, errors: list, config: Config | None = None
+) -> Analysis:
+    """The Analysis of runs analysed one by one (:func:`.summary.summarize_run`, in workers
+    or on a cluster): sweeps and verdicts from their summaries alone. The RunSet it holds
+    has each run's metadata and no points; every output reads the summaries instead."""
+    from ..runs import SCALARS_SCHEMA
+    import polars as pl
+
+    config = config or Config()
+    names = sorted(summaries)
+    runset = RunSet(logdir, pl.DataFrame(schema=SCALARS_SCHEMA), {n: summaries[n].info for n in names},
+                    sorted(errors, key=lambda e: e.path))
+    results = {n: summaries[n].result for n in names}
+    return combine(runset, results, config, summaries={n: summaries[n] for n in names})
+
+
+def combine(runset: RunSet, results: dict[str, RunResult], config: Config, summaries: dict | None = None) -> Analysis:
     """Sweeps and verdicts from the per-run results (pass 2 and 3)."""
     profiles = [r.profile for r in results.values() if r.profile is not None]
     sweeps, places = assign_sweeps(profiles, config.sweep_good_factor)
@@ -60,4 +87,5 @@ def combine(runset: RunSet, results: dict[str, RunResult], config: Config) -> An
         lr_finds={run: r.lr_find for run, r in results.items() if r.lr_find is not None},
         lr_changes={run: r.lr_changes for run, r in results.items()},
         verdicts=verdicts,
+        summaries=summaries,
     )

@@ -324,10 +324,14 @@ class Analysis:
         traces: dict[str, pl.DataFrame] | None = None,
         version: str | None = None,
         verdicts: dict[str, Verdict] | None = None,
+        summaries: dict[str, Any] | None = None,
     ):
         from .. import __version__
 
         self.runset = runset
+        #: run -> RunSummary (analyze/summary.py) when the runs were analysed one by one and
+        #: only their summaries kept (the CLI's path); the RunSet then holds no points.
+        self._summaries = dict(summaries or {})
         self.sweeps = list(sweeps or [])
         self.lr_finds = dict(lr_finds or {})
         self.lr_changes = dict(lr_changes or {})
@@ -376,6 +380,8 @@ class Analysis:
         """One metric of one run, in step order, for display: every point, or at most about
         ``max_points`` chosen per bucket as its first, lowest, highest and last (spikes survive;
         NaN/Inf points are always kept). None when the run does not log the metric."""
+        if run in self._summaries:
+            return self._summaries[run].series(metric, max_points)
         s = self.runset.series(run, metric)
         if s is None or max_points is None or len(s) <= max_points:
             return s
@@ -392,11 +398,15 @@ class Analysis:
         test or lacks either series."""
         if run not in self.lr_finds:
             return None
-        loss, lr = self.runset.series(run, "train_loss"), self.runset.series(run, "lr")
-        if loss is None or lr is None:
+        if run in self._summaries:
+            pairs = self._summaries[run].lr_find
+        else:
+            from .summary import lr_find_pairs
+
+            pairs = lr_find_pairs(self.runset, run)
+        if pairs is None:
             return None
-        _, il, ir = np.intersect1d(loss.step, lr.step, return_indices=True)
-        lrs, losses = lr.value[ir], loss.value[il]
+        lrs, losses = pairs
         if max_points is not None and len(losses) > max_points:
             from .signals import downsample_keep_extremes
 
@@ -435,9 +445,13 @@ class Analysis:
         if run not in self.runset.runs:
             raise KeyError(f"no run named {run!r}")
         if run not in self._traces:
-            from .trace import build_trace
+            from .trace import build_trace, finish_trace
 
-            self._traces[run] = build_trace(self.runset, run, self.run_findings(run), self.lr_changes.get(run, []))
+            summary = self._summaries.get(run)
+            if summary is not None and summary.trace is not None:
+                self._traces[run] = finish_trace(summary.trace, self.run_findings(run))
+            else:
+                self._traces[run] = build_trace(self.runset, run, self.run_findings(run), self.lr_changes.get(run, []))
         return self._traces[run]
 
     def counts(self) -> dict[str, int]:

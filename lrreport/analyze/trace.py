@@ -21,7 +21,7 @@ import polars as pl
 from ..runs import RunSet, Series
 from .analysis import Finding, LRChange
 
-__all__ = ["EpochView", "build_trace", "epoch_view"]
+__all__ = ["EpochView", "TraceBase", "build_trace", "epoch_view", "finish_trace", "trace_base"]
 
 MAX_ROWS = 200
 SPIKE_JUMP = 2.0
@@ -120,7 +120,23 @@ def epoch_view(runset: RunSet, run: str, train_m: str = "train_loss", val_m: str
     )
 
 
-def build_trace(runset: RunSet, run: str, findings: list[Finding], changes: list[LRChange]) -> pl.DataFrame:
+@dataclass
+class TraceBase:
+    """The trace of one run before its findings are known: per epoch the numbers and the
+    notes the run's own curves give (LR changes, NaN/Inf, spikes). Small (at most
+    ``MAX_ROWS`` rows), so a run analysed in a worker sends this rather than its points."""
+
+    labels: np.ndarray
+    ends: np.ndarray
+    how: str
+    train: np.ndarray
+    val: np.ndarray
+    acc: np.ndarray
+    lrs: np.ndarray
+    notes: list[list[str]]
+
+
+def trace_base(runset: RunSet, run: str, changes: list[LRChange]) -> TraceBase:
     labels, ends, how = _boundaries(runset, run)
     if len(ends) > MAX_ROWS:
         keep = np.unique(np.linspace(0, len(ends) - 1, MAX_ROWS).round().astype(int))
@@ -129,7 +145,8 @@ def build_trace(runset: RunSet, run: str, findings: list[Finding], changes: list
     if lr is None:
         groups = sorted(m for m in runset.runs[run].metrics if m.startswith("lr/"))
         lr = runset.series(run, groups[0]) if groups else None
-    train = _per_epoch(runset.series(run, "train_loss"), ends, "mean")
+    train_s = runset.series(run, "train_loss")
+    train = _per_epoch(train_s, ends, "mean")
     val = _per_epoch(runset.series(run, "val_loss"), ends, "last")
     acc = _per_epoch(runset.series(run, "val_acc"), ends, "last")
     lrs = np.full(len(ends), np.nan)
@@ -145,11 +162,19 @@ def build_trace(runset: RunSet, run: str, findings: list[Finding], changes: list
         i = int(np.searchsorted(ends, c.step, side="left"))
         if i < len(ends):
             notes[i].append(c.story or f"LR {'reduced' if c.after < c.before else 'raised'} to {c.after:.3g}")
+    bad = _nonfinite_per_epoch(train_s, ends)
     for i in range(len(ends)):
-        if _had_nonfinite(runset, run, ends, i):
+        if bad[i]:
             notes[i].append("NaN/Inf loss")
         elif i and math.isfinite(train[i]) and math.isfinite(train[i - 1]) and train[i - 1] > 0 and train[i] > SPIKE_JUMP * train[i - 1]:
             notes[i].append("loss spike")
+    return TraceBase(labels, ends, how, train, val, acc, lrs, notes)
+
+
+def finish_trace(base: TraceBase, findings: list[Finding]) -> pl.DataFrame:
+    """The trace table: the base's numbers and notes, and where each finding applies."""
+    labels, ends, how = base.labels, base.ends, base.how
+    notes = [list(n) for n in base.notes]
     for f in findings:
         if f.start_step is None:
             continue
@@ -174,22 +199,31 @@ def build_trace(runset: RunSet, run: str, findings: list[Finding], changes: list
         {
             "epoch": pl.Series([_epoch_value(v, how) for v in labels], dtype=pl.Int64),
             "step": pl.Series(ends, dtype=pl.Int64),
-            "train_loss": pl.Series(train, dtype=pl.Float64),
-            "val_loss": pl.Series(val, dtype=pl.Float64),
-            "val_acc": pl.Series(acc, dtype=pl.Float64),
-            "lr": pl.Series(lrs, dtype=pl.Float64),
+            "train_loss": pl.Series(base.train, dtype=pl.Float64),
+            "val_loss": pl.Series(base.val, dtype=pl.Float64),
+            "val_acc": pl.Series(base.acc, dtype=pl.Float64),
+            "lr": pl.Series(base.lrs, dtype=pl.Float64),
             "observation": pl.Series(["; ".join(dict.fromkeys(n)) for n in notes], dtype=pl.String),
         }
     )
 
 
-def _had_nonfinite(runset: RunSet, run: str, ends: np.ndarray, i: int) -> bool:
-    s = runset.series(run, "train_loss")
-    if s is None:
-        return False
-    lo = ends[i - 1] if i else -(2**62)
-    m = (s.step > lo) & (s.step <= ends[i])
-    return bool(np.any(~np.isfinite(s.value[m])))
+def build_trace(runset: RunSet, run: str, findings: list[Finding], changes: list[LRChange]) -> pl.DataFrame:
+    return finish_trace(trace_base(runset, run, changes), findings)
+
+
+def _nonfinite_per_epoch(s: Series | None, ends: np.ndarray) -> np.ndarray:
+    """Per epoch: did the training loss hold a NaN/Inf (linear in the points)."""
+    out = np.zeros(len(ends), dtype=bool)
+    if s is None or not len(s) or not len(ends):
+        return out
+    bad = ~np.isfinite(s.value)
+    if not bad.any():
+        return out
+    idx = np.searchsorted(ends, s.step[bad], side="left")
+    idx = idx[idx < len(ends)]
+    out[np.unique(idx)] = True
+    return out
 
 
 def _epoch_value(v: float, how: str) -> int:

@@ -45,9 +45,10 @@ __all__ = [
 
 #: Points per line in the interactive chart: about one bucket of four per 3 px of a
 #: 760 px wide chart; enough for every spike to show, small enough for 1000-run reports.
-MAX_POINTS = 1000
-#: Points per line of the smaller charts (more metrics, LR range test, sweep overlay).
-SMALL_POINTS = 300
+#: Points per line of the smaller charts (more metrics, LR range test, sweep overlay):
+#: SMALL_POINTS. Both live with the run summaries, which keep the series at these sizes.
+from ..analyze.summary import DISPLAY_POINTS as MAX_POINTS  # noqa: E402
+from ..analyze.summary import SMALL_POINTS  # noqa: E402
 #: A loss whose positive range spans more than this ratio gets a log axis.
 LOG_Y_RATIO = 50.0
 #: An LR spanning more than this ratio gets a log axis.

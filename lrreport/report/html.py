@@ -47,9 +47,9 @@ __all__ = ["Report", "template_dirs"]
 
 #: Reports with more runs than this collapse their healthy runs (and list them last).
 COLLAPSE_HEALTHY_ABOVE = 20
-#: Above this many runs each line carries fewer points (the page stays under ~30 KB a run).
-COMPACT_ABOVE = 100
-COMPACT_POINTS = 500
+#: Above this many runs each line carries fewer points (the page stays under ~30 KB a run);
+#: the run summaries keep series at these sizes (analyze/summary.py).
+from ..analyze.summary import COMPACT_ABOVE, COMPACT_POINTS  # noqa: E402
 #: Runs in trouble shown open; the rest start collapsed (the table above lists them all).
 OPEN_TROUBLED = 40
 #: Epoch-trace rows shown per run (the JSON and ``Analysis.trace`` have them all).

@@ -1,0 +1,175 @@
+"""The CLI's path through many runs: each run read and analysed on its own, only its summary kept.
+
+``lrreport.load`` + ``lrreport.analyze`` keep every point of every run in one
+process, which is what a notebook wants. A sweep of a thousand runs does not
+fit that way, so :func:`analyze_logdir` works source by source: the tree is
+walked once here (:func:`lrreport.ingest.detect.discover`), then each source
+(a run folder, or a file holding one or more runs) is read, analysed and
+summarised (:func:`lrreport.analyze.summary.summarize_run`) in a worker, and
+only the summary comes back: findings, the sweep profile, the trace and the
+series downsampled for drawing. Memory grows with the number of runs only by
+those summaries. The sweeps and verdicts are then made from the summaries
+alone, and the outputs are the same, byte for byte, as from ``load`` +
+``analyze``.
+
+Workers are local processes (``workers``, default: one per core) or the
+workers of a Dask cluster (``dask``: a scheduler address such as
+``tcp://10.0.0.5:8786``, or a ``distributed.Client``): an existing engine, not
+a home-made one. On a cluster the workers must reach the logs at the same
+paths (a shared file system, or URLs every worker can open); what travels over
+the network is each source's description (paths) one way and its summary
+(kilobytes) the other, never the raw points.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .analyze.analysis import Analysis
+from .analyze.config import Config
+from .analyze.summary import COMPACT_ABOVE
+from .ingest.detect import RunSource, discover
+from .progress import progress_bar
+from .runs import ReadError
+
+__all__ = ["DASK_ENV", "analyze_logdir", "process_source"]
+
+#: The environment variable naming a Dask scheduler when ``--dask`` is not given.
+DASK_ENV = "LRREPORT_DASK_ADDRESS"
+#: Below this many sources, or this many bytes of logs, starting worker processes (a second
+#: or two each, importing polars, numba and the readers) costs more than it saves.
+MIN_SOURCES_FOR_PROCESSES = 8
+MIN_BYTES_FOR_PROCESSES = 32 << 20
+
+
+def process_source(src: RunSource, logdir: str, config: Config, allow_pickle: bool, compact: bool) -> tuple[list, list[ReadError]]:
+    """Read one source and summarise each run it holds: (summaries, read errors). What a
+    worker runs; it never raises for a file's content (a failure is a ReadError)."""
+    import numpy as np
+
+    from .analyze.summary import summarize_run
+    from .ingest import read_runs
+    from .metrics import resolve_metrics  # noqa: F401  (imported here so a worker's import cost is paid once)
+    from .runs import RunSet
+
+    try:
+        runs, errors = read_runs(src, Path(logdir), allow_pickle)
+    except MemoryError:
+        return [], [ReadError(str(src.root), "out of memory while reading")]
+    except Exception as exc:  # a reader bug must cost only this source
+        return [], [ReadError(str(src.root), f"unexpected {type(exc).__name__}: {exc}".splitlines()[0])]
+    summaries = []
+    for name, info, frame in runs:
+        rs = RunSet(logdir, frame, {name: info}, [])
+        try:
+            with np.errstate(all="ignore"):
+                summaries.append(summarize_run(rs, name, config, compact=compact))
+        except Exception as exc:  # an analysis bug must cost only this run
+            errors.append(ReadError(str(info.path), f"could not be analysed ({type(exc).__name__}: {exc})".splitlines()[0]))
+    return summaries, errors
+
+
+def _portable(src: RunSource) -> RunSource:
+    """The source without parsed JSON kept from discovery: a worker re-reads the file rather
+    than receiving a possibly large object over a pipe or the network."""
+    return replace(src, cached={})
+
+
+def _input_bytes(sources: list[RunSource]) -> int:
+    """About how many bytes the sources hold (a folder part, as MLflow's, by its files)."""
+    total = 0
+    for src in sources:
+        for _, part in src.parts:
+            try:
+                if part.is_dir():
+                    total += sum(f.stat().st_size for f in part.rglob("*") if f.is_file())
+                else:
+                    total += part.stat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def _local(jobs: list[RunSource], args: tuple, workers: int, tick: Callable[[], None]) -> Iterable[tuple]:
+    if workers <= 1 or len(jobs) < MIN_SOURCES_FOR_PROCESSES or _input_bytes(jobs) < MIN_BYTES_FOR_PROCESSES:
+        for src in jobs:
+            yield process_source(src, *args)
+            tick()
+        return
+    import multiprocessing as mp
+
+    # Spawned, not forked: polars and numba hold threads that a fork would copy half-alive.
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(process_source, _portable(src), *args) for src in jobs]
+        for fut in futures:
+            yield fut.result()
+            tick()
+
+
+def _dask(jobs: list[RunSource], args: tuple, address: Any, tick: Callable[[], None]) -> Iterable[tuple]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise RuntimeError(
+            "--dask needs the distributed package: pip install 'lrreport[dask]'"
+        ) from None
+    client = address if isinstance(address, Client) else Client(address)
+    try:
+        futures = client.map(process_source, [_portable(s) for s in jobs], *[[a] * len(jobs) for a in args], pure=False)
+        for fut in futures:
+            yield fut.result()
+            tick()
+    finally:
+        if client is not address:
+            client.close()
+
+
+def analyze_logdir(
+    path: str | os.PathLike,
+    *,
+    config: Config | None = None,
+    workers: int | None = None,
+    dask: Any = None,
+    allow_pickle: bool = False,
+    progress: bool | None = None,
+) -> Analysis:
+    """Read and analyse every run under ``path`` one source at a time (see the module
+    docstring); the same Analysis as ``analyze(load(path))``, without holding the points."""
+    from .analyze import combine_summaries
+
+    config = config or Config()
+    logdir = Path(path)
+    if not logdir.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    logdir = logdir.resolve() if not logdir.is_absolute() else logdir
+    sources = discover(logdir, allow_pickle)
+    compact = len(sources) > COMPACT_ABOVE
+    args = (str(logdir), config, allow_pickle, compact)
+    bar = progress_bar(len(sources), "reading and analysing runs", progress)
+
+    def tick() -> None:
+        if bar is not None:
+            bar.update(1)
+
+    address = dask if dask is not None else os.environ.get(DASK_ENV) or None
+    if address:
+        results = _dask(sources, args, address, tick)
+    else:
+        results = _local(sources, args, workers or os.cpu_count() or 1, tick)
+    summaries: dict[str, Any] = {}
+    errors: list[ReadError] = []
+    try:
+        for got, errs in results:
+            errors.extend(errs)
+            for s in got:
+                summaries[s.info.run] = s
+    finally:
+        if bar is not None:
+            bar.close()
+    return combine_summaries(str(path), summaries, errors, config)
