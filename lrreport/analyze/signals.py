@@ -28,6 +28,7 @@ __all__ = [
     "robust_smooth",
     "rolling_median",
     "sign_change_rate",
+    "spike_candidates",
     "spikes",
     "window_for",
 ]
@@ -119,6 +120,35 @@ def late_level(x: np.ndarray, frac: float = 0.1, min_pts: int = 1, max_pts: int 
 SPIKE_SPREAD = 4.0
 
 
+def spike_candidates(x: np.ndarray, ratio: float, window: int, spread: float = SPIKE_SPREAD) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(spikes by ratio and spread, spikes by ratio alone, the causal rolling median) in one
+    pass: see :func:`spikes`. The spread is computed only where the ratio test passes."""
+    n = len(x)
+    empty = np.zeros(0, dtype=np.int64)
+    if n < 5:
+        return empty, empty, np.full(n, np.nan)
+    import pandas as pd
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logx = np.where(np.isfinite(x) & (x > 0), np.log(np.where(x > 0, x, 1.0)), np.nan)
+    base = pd.Series(logx).shift(1).rolling(window, min_periods=3).median().to_numpy()
+    with np.errstate(invalid="ignore"):
+        by_ratio = np.flatnonzero((logx > base + np.log(ratio)) & np.isfinite(base) & np.isfinite(logx))
+    if not len(by_ratio) or spread <= 0:
+        return by_ratio, by_ratio, np.exp(base)
+    # The robust spread (1.4826 x MAD of log(x)) of the window before each candidate.
+    keep = []
+    for i in by_ratio:
+        w = logx[max(0, i - window) : i]
+        w = w[np.isfinite(w)]
+        if len(w) < 3:
+            continue
+        mad = float(np.median(np.abs(w - np.median(w))))
+        if logx[i] > base[i] + max(np.log(ratio), spread * 1.4826 * mad):
+            keep.append(i)
+    return np.asarray(keep, dtype=np.int64), by_ratio, np.exp(base)
+
+
 def spikes(x: np.ndarray, ratio: float, window: int, spread: float = SPIKE_SPREAD) -> np.ndarray:
     """Indices where a positive series jumps above ``ratio`` x its rolling median, and
     ``spread`` robust standard deviations of log(x) above it (0: the ratio alone).
@@ -126,21 +156,7 @@ def spikes(x: np.ndarray, ratio: float, window: int, spread: float = SPIKE_SPREA
     The median is taken over the preceding points (causal), so a spike is
     judged against what came before it, as a person reading the curve would.
     """
-    n = len(x)
-    if n < 5:
-        return np.zeros(0, dtype=np.int64)
-    import pandas as pd
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logx = np.where(np.isfinite(x) & (x > 0), np.log(np.where(x > 0, x, 1.0)), np.nan)
-    s = pd.Series(logx)
-    prev = s.shift(1).rolling(window, min_periods=3)
-    base = prev.median().to_numpy()
-    mad = (s.shift(1) - s.shift(1).rolling(window, min_periods=3).median()).abs().rolling(window, min_periods=3).median().to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        margin = np.maximum(np.log(ratio), spread * 1.4826 * np.nan_to_num(mad, nan=0.0))
-        hit = (logx > base + margin) & np.isfinite(base) & np.isfinite(logx)
-    return np.flatnonzero(hit)
+    return spike_candidates(x, ratio, window, spread)[0]
 
 
 def sign_change_rate(x: np.ndarray) -> float:

@@ -24,6 +24,9 @@ from .analysis import Finding, LRChange
 __all__ = ["EpochView", "TraceBase", "build_trace", "epoch_view", "finish_trace", "trace_base"]
 
 MAX_ROWS = 200
+#: Without an epoch column, each evaluation closes an "epoch" - up to this many; a run that
+#: evaluates more often (every step) is cut into MAX_ROWS equal segments instead.
+MAX_EVALUATION_EPOCHS = 1000
 SPIKE_JUMP = 2.0
 
 
@@ -44,16 +47,22 @@ def _boundaries(runset: RunSet, run: str, train_m: str = "train_loss", val_m: st
     if has.sum() >= 2:
         e = np.floor(ep[has] + 1e-9)
         s = st[has]
-        labels = np.unique(e)
-        ends = np.array([s[e == lab].max() for lab in labels], dtype=np.int64)
+        labels, idx = np.unique(e, return_inverse=True)
+        # Each epoch's last step, in one sort (a loop over epochs is quadratic for 10k epochs).
+        order = np.lexsort((s, idx))
+        last = np.flatnonzero(np.diff(idx[order], append=len(labels)))
+        ends = s[order][last].astype(np.int64)
         if labels.size >= 2:
             return labels, ends, "epoch"
     val = runset.series(run, val_m)
+    many = False
     if val is not None and len(val) >= 2:
         ends = np.unique(val.step)
-        return np.arange(len(ends), dtype=float), ends, "evaluation"
+        if len(ends) <= MAX_EVALUATION_EPOCHS:
+            return np.arange(len(ends), dtype=float), ends, "evaluation"
+        many = True  # validation at (nearly) every step: evaluations are no epochs
     lo, hi = int(st.min()), int(st.max())
-    k = min(MAX_ROWS, 20, max(1, hi - lo))
+    k = min(MAX_ROWS if many else 20, max(1, hi - lo))
     ends = np.unique(np.linspace(lo, hi, k + 1)[1:].round().astype(np.int64))
     return np.arange(len(ends), dtype=float), ends, "segment"
 

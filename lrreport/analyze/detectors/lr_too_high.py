@@ -42,6 +42,8 @@ The suggested LR is a third of the LR in force (a tenth for a dead network).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import signals
@@ -132,26 +134,29 @@ def spike_evidence(ctx: RunContext, curve: Curve) -> dict | None:
     n = len(v)
     if n < 20 or curve.start <= 0 or np.min(v) < 0:
         return None
-    idx = signals.spikes(v, cfg.spike_ratio, cfg.spike_window)
+    idx, by_ratio, base = signals.spike_candidates(v, cfg.spike_ratio, cfg.spike_window)
     # A point above where training began is a spike however wide the minibatch noise is:
     # the model got worse than untrained (log-spread tests miss these once a loss near 0
     # makes log(loss) noisy).
-    above_start = signals.spikes(v, cfg.spike_ratio, cfg.spike_window, spread=0.0)
-    above_start = above_start[v[above_start] > curve.start]
-    idx = np.union1d(idx, above_start)
+    above_start = by_ratio[v[by_ratio] > curve.start]
+    idx = np.union1d(idx, above_start).astype(np.int64)
     skip = max(1, int(n * cfg.warmup_window_frac))
     idx = idx[idx >= skip]
     if not len(idx):
         return None
-    import pandas as pd
-
-    base = pd.Series(v).shift(1).rolling(cfg.spike_window, min_periods=3).median().to_numpy()
     height = v[idx] - base[idx]
     # An instability shakes the model: the points right after a spike stay raised. A batch
     # that is merely hard (one outlier in a small data set near convergence) is followed
     # by ordinary losses again.
-    after = np.array([np.median(v[i + 1 : i + 1 + AFTER_SPIKE]) if i + 1 < n else np.nan for i in idx])
-    lasting = after > AFTER_SPIKE_RAISED * base[idx]
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    padded = np.concatenate([v, np.full(AFTER_SPIKE, np.nan)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the last point has nothing after it
+        after_all = np.nanmedian(sliding_window_view(padded[1:], AFTER_SPIKE), axis=1)
+    after = after_all[idx]
+    with np.errstate(invalid="ignore"):
+        lasting = after > AFTER_SPIKE_RAISED * base[idx]
     keep = (height > SPIKE_MIN_HEIGHT * curve.start) & lasting
     idx = idx[keep]
     if not len(idx):

@@ -31,16 +31,23 @@ def detect(ctx: RunContext) -> list[Finding]:
     # linear in the points, also when validation is logged at every step).
     ends = np.searchsorted(tr.fstep, va.fstep, side="right")
     starts = np.concatenate([[0], ends[:-1]])
-    ratios = []
-    for lo, hi, v in zip(starts, ends, va.fvalue):
-        t = tr.fvalue[lo:hi] if hi > lo else tr.fvalue[max(0, hi - 1) : hi]
-        if len(t):
-            m = float(np.median(t)) if len(t) > 1 else float(t[0])
-            if m > 0:
-                ratios.append(v / m)
-    if len(ratios) < MIN_POINTS:
+    has = ends > 0
+    if (ends - starts).max(initial=0) <= 1:
+        # Validation as often as training (every step): each evaluation meets one point.
+        m = tr.fvalue[np.maximum(ends - 1, 0)]
+        ok = has & (m > 0)
+        r = va.fvalue[ok] / m[ok]
+    else:
+        ratios = []
+        for lo, hi, v in zip(starts, ends, va.fvalue):
+            t = tr.fvalue[lo:hi] if hi > lo else tr.fvalue[max(0, hi - 1) : hi]
+            if len(t):
+                m = float(np.median(t)) if len(t) > 1 else float(t[0])
+                if m > 0:
+                    ratios.append(v / m)
+        r = np.asarray(ratios)
+    if len(r) < MIN_POINTS:
         return []
-    r = np.asarray(ratios)
     better = r < cfg.val_better_factor
     if not better[0] or better.mean() < SHARE:
         return []
