@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .context import Curve, RunContext
+from .signals import kendall_tau
 
 __all__ = ["weigh"]
 
@@ -48,19 +49,6 @@ STEADY_TAU = -0.6
 #: one time in 60).
 MIN_TREND_POINTS = 8
 MARGIN = 2
-
-
-def kendall_tau(y: np.ndarray, max_points: int = 200) -> float:
-    """Rank correlation of a series with time: +1 a steady climb, -1 a steady fall, 0 no trend.
-    Long series are binned (medians) first: the statistic is quadratic in the points."""
-    y = y[np.isfinite(y)]
-    if len(y) > max_points:
-        y = np.array([np.median(b) for b in np.array_split(y, max_points)])
-    n = len(y)
-    if n < 3:
-        return 0.0
-    d = np.sign(y[None, :] - y[:, None])[np.triu_indices(n, 1)]
-    return float(d.sum() / len(d))
 
 
 def weigh(ctx: RunContext, curve: Curve, constant: dict[str, Any] | None = None) -> tuple[str | None, dict[str, Any]]:

@@ -18,10 +18,12 @@ import numpy as np
 from numba import njit
 
 __all__ = [
+    "bin_medians",
     "debiased_ema",
     "downsample_keep_extremes",
     "early_level",
     "finite_mask",
+    "kendall_tau",
     "late_level",
     "lr_changes",
     "lr_falls_below",
@@ -224,3 +226,28 @@ def downsample_keep_extremes(value: np.ndarray, max_points: int) -> np.ndarray:
         hit = pos[finite & (value == target[seg])]
         keep.append(hit[np.unique(seg[hit], return_index=True)[1]])  # the first, as nanargmin/nanargmax
     return np.unique(np.concatenate(keep))
+
+
+def bin_medians(y: np.ndarray, bins: int) -> np.ndarray:
+    """Medians of ``bins`` consecutive chunks of ``y``, as ``np.array_split`` cuts them (the
+    first ``len(y) % bins`` chunks one longer), in two vectorised calls."""
+    n = len(y)
+    if n <= bins:
+        return y.astype(np.float64, copy=True)
+    size, rem = divmod(n, bins)
+    head = y[: rem * (size + 1)].reshape(rem, size + 1) if rem else np.zeros((0, size + 1))
+    tail = y[rem * (size + 1) :].reshape(bins - rem, size)
+    return np.concatenate([np.median(head, axis=1), np.median(tail, axis=1)])
+
+
+def kendall_tau(y: np.ndarray, max_points: int = 200) -> float:
+    """Rank correlation of a series with time: +1 a steady climb, -1 a steady fall, 0 no trend.
+    Quadratic in the points, so long series are binned (medians) to ``max_points`` first."""
+    y = y[np.isfinite(y)]
+    if len(y) > max_points:
+        y = bin_medians(y, max_points)
+    n = len(y)
+    if n < 3:
+        return 0.0
+    d = np.sign(y[None, :] - y[:, None])[np.triu_indices(n, 1)]
+    return float(d.sum() / len(d))

@@ -33,7 +33,7 @@ import numpy as np
 from .. import signals
 from ..analysis import Finding
 from ..context import RunContext
-from ..direction import kendall_tau
+from ..signals import kendall_tau
 from ._common import fmt, suggest_higher
 
 #: Share of the total drop still made in the last quarter of the run.

@@ -34,19 +34,6 @@ MIN_BEFORE = 0.85
 NOISE_MULT = 2.0
 
 
-#: Kendall's tau is quadratic in the points: longer series are binned (medians) first.
-TAU_MAX_POINTS = 200
-
-
-def _kendall_tau(y: np.ndarray) -> float:
-    """Rank correlation of a series with time: 1 for a steady climb, 0 for no trend."""
-    if len(y) > TAU_MAX_POINTS:
-        y = np.array([np.median(b) for b in np.array_split(y, TAU_MAX_POINTS)])
-    n = len(y)
-    d = np.sign(y[None, :] - y[:, None])[np.triu_indices(n, 1)]
-    return float(d.sum() / len(d)) if len(d) else 0.0
-
-
 def detect(ctx: RunContext) -> list[Finding]:
     cfg = ctx.config
     val = ctx.val
@@ -73,7 +60,7 @@ def detect(ctx: RunContext) -> list[Finding]:
     # climb has large, consistent increments; a zig-zag has increments of both signs.
     d = np.diff(after)
     noise = float(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2)) if len(d) >= 2 else 0.0
-    tau = _kendall_tau(after) if len(after) >= SLOW_MIN_POINTS else 0.0
+    tau = signals.kendall_tau(after) if len(after) >= SLOW_MIN_POINTS else 0.0
     steady = rise >= SLOW_RISE and tau >= SLOW_TAU
     if (rise < cfg.overfit_rise and not steady) or (end - vmin) < NOISE_MULT * noise / math.sqrt(tail):
         return []

@@ -48,7 +48,8 @@ from .. import signals
 from ..analysis import Finding
 from ..baseline import constant_predictor
 from ..context import RunContext
-from ..direction import kendall_tau, weigh
+from ..direction import weigh
+from ..signals import kendall_tau
 from ._common import fmt, suggest_higher, suggest_lower
 
 MIN_POINTS = 8
