@@ -345,8 +345,10 @@ def _sentence(r: LossResponse, unit: str) -> str:
     pace = ""
     if not (is_flat_b or is_flat_a) and (r.slope_before < 0) == (r.slope_after < 0):
         after = after.split(" ", 1)[1]  # the same direction: said once
-        ratio = abs(r.slope_before / r.slope_after)
-        if ratio >= PACE_RATIO:
+        ratio = abs(r.slope_before / r.slope_after) if r.slope_after else math.inf
+        if not math.isfinite(ratio) or ratio == 0:
+            pace = ""
+        elif ratio >= PACE_RATIO:
             pace = f" ({_short(ratio, 2)}× {'slower' if r.slope_before < 0 else 'less steep'})"
         elif 1 / ratio >= PACE_RATIO:
             pace = f" ({_short(1 / ratio, 2)}× {'faster' if r.slope_before < 0 else 'steeper'})"

@@ -53,7 +53,10 @@ def _lr_changes(ctx: RunContext) -> list[LRChange]:
     axis = lr_story.story_axis(
         int(ctx.lr.step[0]), int(ctx.lr.step[-1]), ep.step if epochs else None, ep.labels if epochs else None
     )
-    return lr_story.describe_changes(ctx.lr.step, ctx.lr.value, losses, axis)
+    try:
+        return lr_story.describe_changes(ctx.lr.step, ctx.lr.value, losses, axis)
+    except Exception:  # noqa: BLE001 - the story is a nicety: never let it cost the run
+        return [LRChange(s, b, a) for s, b, a in signals.lr_changes(ctx.lr.step, ctx.lr.value)]
 
 
 def run_detectors(ctx: RunContext, config: Config) -> list[Finding]:
