@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..runs import RunSet
-from . import lr_story
+from . import lr_story, signals
 from .analysis import Finding, LRChange, LRFindResult
 from .config import Config
 from .context import RunContext, build_context
