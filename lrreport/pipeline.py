@@ -33,6 +33,7 @@ from typing import Any
 from .analyze.analysis import Analysis
 from .analyze.config import Config
 from .analyze.summary import COMPACT_ABOVE
+from .cache import SummaryCache, fingerprint
 from .ingest.detect import RunSource, discover
 from .progress import progress_bar
 from .runs import ReadError
@@ -138,9 +139,14 @@ def analyze_logdir(
     dask: Any = None,
     allow_pickle: bool = False,
     progress: bool | None = None,
+    cache: SummaryCache | None = None,
+    stats: dict[str, int] | None = None,
 ) -> Analysis:
     """Read and analyse every run under ``path`` one source at a time (see the module
-    docstring); the same Analysis as ``analyze(load(path))``, without holding the points."""
+    docstring); the same Analysis as ``analyze(load(path))``, without holding the points.
+    With a ``cache`` (:class:`lrreport.cache.SummaryCache`), sources whose files did not
+    change are not read again. ``stats`` (a dict) receives how many sources were read and
+    how many came from the cache."""
     from .analyze import combine_summaries
 
     config = config or Config()
@@ -151,25 +157,41 @@ def analyze_logdir(
     sources = discover(logdir, allow_pickle)
     compact = len(sources) > COMPACT_ABOVE
     args = (str(logdir), config, allow_pickle, compact)
-    bar = progress_bar(len(sources), "reading and analysing runs", progress)
+
+    keys: list[str | None] = [None] * len(sources)
+    done: list[tuple | None] = [None] * len(sources)
+    if cache is not None and cache.enabled:
+        settings = f"{config!r}\0{allow_pickle}\0{compact}\0{logdir}"
+        for i, src in enumerate(sources):
+            keys[i] = fingerprint(src, settings)
+            done[i] = cache.get(keys[i])
+    todo = [i for i, d in enumerate(done) if d is None]
+    bar = progress_bar(len(todo), "reading and analysing runs", progress)
 
     def tick() -> None:
         if bar is not None:
             bar.update(1)
 
     address = dask if dask is not None else os.environ.get(DASK_ENV) or None
+    jobs = [sources[i] for i in todo]
     if address:
-        results = _dask(sources, args, address, tick)
+        results = _dask(jobs, args, address, tick)
     else:
-        results = _local(sources, args, workers or os.cpu_count() or 1, tick)
-    summaries: dict[str, Any] = {}
-    errors: list[ReadError] = []
+        results = _local(jobs, args, workers or os.cpu_count() or 1, tick)
     try:
-        for got, errs in results:
-            errors.extend(errs)
-            for s in got:
-                summaries[s.info.run] = s
+        for i, result in zip(todo, results):
+            done[i] = result
+            if cache is not None and keys[i] is not None:
+                cache.put(keys[i], result)
     finally:
         if bar is not None:
             bar.close()
+    if stats is not None:
+        stats.update({"sources": len(sources), "read": len(todo), "cached": len(sources) - len(todo)})
+    summaries: dict[str, Any] = {}
+    errors: list[ReadError] = []
+    for got, errs in done:
+        errors.extend(errs)
+        for s in got:
+            summaries[s.info.run] = s
     return combine_summaries(str(path), summaries, errors, config)

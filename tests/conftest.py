@@ -49,3 +49,16 @@ def curve(n: int, start: float = 2.3, end: float = 0.3, noise: float = 0.0, seed
     t = np.arange(n)
     base = end + (start - end) * np.exp(-t / max(1.0, n / 5))
     return [float(x) for x in base * (1 + noise * rng.standard_normal(n))]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory):
+    """The summary cache of every CLI call in the tests lives in a temp folder, never ~/.cache."""
+    path = tmp_path_factory.mktemp("lrreport-cache")
+    old = os.environ.get("LRREPORT_CACHE_DIR")
+    os.environ["LRREPORT_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("LRREPORT_CACHE_DIR", None)
+    else:
+        os.environ["LRREPORT_CACHE_DIR"] = old

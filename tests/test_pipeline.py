@@ -64,3 +64,58 @@ def test_missing_path_and_env_address(tmp_path, monkeypatch):
         pipeline.analyze_logdir(tmp_path / "nope")
     monkeypatch.setenv(pipeline.DASK_ENV, "")
     assert pipeline.analyze_logdir(SAMPLES / "lr-too-low").runs
+
+
+# --- the summary cache and --watch ---------------------------------------------------------------
+
+def test_cache_reads_only_what_changed(tmp_path):
+    import shutil
+
+    from lrreport.cache import SummaryCache
+
+    logs = tmp_path / "logs"
+    shutil.copytree(SAMPLES, logs)
+    cache = SummaryCache(tmp_path / "cache")
+    first, again = {}, {}
+    a1 = pipeline.analyze_logdir(logs, cache=cache, stats=first)
+    a2 = pipeline.analyze_logdir(logs, cache=cache, stats=again)
+    assert first["read"] == first["sources"] > 0 and again["read"] == 0
+    assert _outputs(a1) == _outputs(a2)
+    # A log that grows is read again; the rest come from the cache.
+    csv = next(logs.rglob("*.csv"))
+    csv.write_text(csv.read_text())  # same bytes, newer mtime
+    more = {}
+    pipeline.analyze_logdir(logs, cache=cache, stats=more)
+    assert more["read"] == 1
+
+
+def test_cache_off_where_it_cannot_live(tmp_path):
+    from lrreport.cache import SummaryCache
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    cache = SummaryCache(blocker / "cache")  # a folder under a file cannot be made
+    assert not cache.enabled
+    assert pipeline.analyze_logdir(SAMPLES / "lr-too-low", cache=cache).runs
+
+
+def test_watch_renews_when_a_run_appears(tmp_path):
+    import shutil
+    import threading
+
+    from lrreport.cache import SummaryCache
+    from lrreport.watch import watch
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copytree(SAMPLES / "lr-too-low", logs / "a")
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def on_analysis(a, n):
+        seen.append(len(a.runs))
+        if n == 1:
+            shutil.copytree(SAMPLES / "warmup-needed", logs / "b")
+
+    updates = watch(logs, on_analysis, interval=0.05, stop=stop, max_updates=2, cache=SummaryCache(tmp_path / "c"))
+    assert updates == 2 and seen == [1, 2]
