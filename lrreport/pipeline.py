@@ -34,6 +34,7 @@ from .analyze.analysis import Analysis
 from .analyze.config import Config
 from .analyze.summary import COMPACT_ABOVE
 from .cache import SummaryCache, fingerprint
+from .remote import is_url, mirror, to_url
 from .ingest.detect import RunSource, discover
 from .progress import progress_bar
 from .runs import ReadError
@@ -150,6 +151,12 @@ def analyze_logdir(
     from .analyze import combine_summaries
 
     config = config or Config()
+    if is_url(path):
+        # Object storage: read through an up-to-date local mirror; outputs name the URL.
+        local, _ = mirror(str(path))
+        a = analyze_logdir(local, config=config, workers=workers, dask=dask, allow_pickle=allow_pickle,
+                           progress=progress, cache=cache, stats=stats)
+        return _as_url(a, local, str(path))
     logdir = Path(path)
     if not logdir.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
@@ -195,3 +202,16 @@ def analyze_logdir(
         for s in got:
             summaries[s.info.run] = s
     return combine_summaries(str(path), summaries, errors, config)
+
+
+def _as_url(a: Analysis, local: Path, url: str) -> Analysis:
+    """The analysis of a mirror, naming the URL it mirrors (logdir, file paths, errors)."""
+    from .runs import ReadError
+
+    rs = a.runset
+    rs.logdir = url
+    for info in rs.runs.values():
+        info.path = to_url(info.path, local, url)
+        info.files = [to_url(f, local, url) for f in info.files]
+    rs.errors = [ReadError(to_url(e.path, local, url), e.error) for e in rs.errors]
+    return a

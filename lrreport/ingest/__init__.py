@@ -239,6 +239,19 @@ def load(
     the GIL); default: the number of CPUs. ``progress`` shows a bar on stderr
     (default: when reading 20+ runs on a terminal outside CI).
     """
+    from ..remote import is_url, mirror, to_url
+
+    if is_url(path):
+        # Object storage (s3://, gs://, az://, memory://): an up-to-date local mirror, read
+        # like any folder; the RunSet names the URL.
+        local, _ = mirror(str(path))
+        rs = load(local, allow_pickle=allow_pickle, workers=workers, progress=progress, on_run=on_run)
+        rs.logdir = str(path)
+        for info in rs.runs.values():
+            info.path = to_url(info.path, local, str(path))
+            info.files = [to_url(f, local, str(path)) for f in info.files]
+        rs.errors = [ReadError(to_url(e.path, local, str(path)), e.error) for e in rs.errors]
+        return rs
     logdir = Path(path)
     if not logdir.exists():
         raise FileNotFoundError(f"{path}: no such file or directory")
