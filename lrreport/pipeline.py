@@ -39,7 +39,7 @@ from .ingest.detect import RunSource, discover
 from .progress import progress_bar
 from .runs import ReadError
 
-__all__ = ["DASK_ENV", "analyze_logdir", "process_source"]
+__all__ = ["DASK_ENV", "analyze_logdir", "inventory", "process_source"]
 
 #: The environment variable naming a Dask scheduler when ``--dask`` is not given.
 DASK_ENV = "LRREPORT_DASK_ADDRESS"
@@ -215,3 +215,54 @@ def _as_url(a: Analysis, local: Path, url: str) -> Analysis:
         info.files = [to_url(f, local, url) for f in info.files]
     rs.errors = [ReadError(to_url(e.path, local, url), e.error) for e in rs.errors]
     return a
+
+
+def _inventory_source(src: RunSource, logdir: str, allow_pickle: bool) -> tuple[list, list[ReadError]]:
+    from .ingest import read_runs
+
+    try:
+        runs, errors = read_runs(src, Path(logdir), allow_pickle)
+    except Exception as exc:  # noqa: BLE001 - one source's failure costs only itself
+        return [], [ReadError(str(src.root), f"unexpected {type(exc).__name__}: {exc}".splitlines()[0])]
+    return [info for _, info, _ in runs], errors
+
+
+def inventory(
+    path: str | os.PathLike, *, workers: int | None = None, allow_pickle: bool = False, progress: bool | None = None
+):
+    """The runs under ``path`` with their metadata (format, metrics, points, warnings) and the
+    files that could not be read, as a RunSet without points: what ``lrreport ls`` lists,
+    read source by source so a thousand runs never sit in memory together."""
+    from .runs import SCALARS_SCHEMA, RunSet
+    import polars as pl
+
+    if is_url(path):
+        local, _ = mirror(str(path))
+        rs = inventory(local, workers=workers, allow_pickle=allow_pickle, progress=progress)
+        rs.logdir = str(path)
+        for info in rs.runs.values():
+            info.path = to_url(info.path, local, str(path))
+            info.files = [to_url(f, local, str(path)) for f in info.files]
+        rs.errors = [ReadError(to_url(e.path, local, str(path)), e.error) for e in rs.errors]
+        return rs
+    logdir = Path(path)
+    if not logdir.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    logdir = logdir.resolve() if not logdir.is_absolute() else logdir
+    sources = discover(logdir, allow_pickle)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bar = progress_bar(len(sources), "reading runs", progress)
+    infos, errors = {}, []
+    # Threads: the event-file parser releases the GIL, and a thread's runs are let go at once.
+    with ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as pool:
+        for got, errs in pool.map(lambda s: _inventory_source(s, str(logdir), allow_pickle), sources):
+            errors.extend(errs)
+            for info in got:
+                infos[info.run] = info
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    runs = {k: infos[k] for k in sorted(infos)}
+    return RunSet(str(path), pl.DataFrame(schema=SCALARS_SCHEMA), runs, sorted(errors, key=lambda e: e.path))

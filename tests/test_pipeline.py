@@ -119,3 +119,10 @@ def test_watch_renews_when_a_run_appears(tmp_path):
 
     updates = watch(logs, on_analysis, interval=0.05, stop=stop, max_updates=2, cache=SummaryCache(tmp_path / "c"))
     assert updates == 2 and seen == [1, 2]
+
+
+def test_inventory_lists_what_load_lists_without_points():
+    inv = pipeline.inventory(SAMPLES)
+    full = lrreport.load(SAMPLES)
+    assert [i.to_dict() for i in inv.runs.values()] == [i.to_dict() for i in full.runs.values()]
+    assert inv.errors == full.errors and inv.scalars.height == 0
