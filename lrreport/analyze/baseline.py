@@ -36,6 +36,8 @@ CHANCE_BAND = 0.1
 CHANCE_ACC = 0.75
 CHANCE_SHARE = 0.8
 FROZEN_SHARE = 0.8
+#: An accuracy frozen at 1 (or 100%) is a model that gets everything right, not a constant one.
+PERFECT = 0.9999
 FROZEN_SPREAD = 1e-4
 MIN_EVALS = 4
 
@@ -74,6 +76,7 @@ def _frozen_accuracy(ctx: RunContext) -> dict[str, Any] | None:
         a = acc.value[np.isfinite(acc.value)]
         if len(a) < MIN_EVALS:
             continue
+        a = np.where(a > 1.0, a / 100.0, a)  # accuracies logged in percent
         # To 4 significant digits, vectorised (a float32 accuracy written twice may differ
         # in its last digits).
         mag = np.floor(np.log10(np.where(np.abs(a) > 0, np.abs(a), 1.0)))
@@ -81,7 +84,7 @@ def _frozen_accuracy(ctx: RunContext) -> dict[str, Any] | None:
         rounded = np.round(a / scale) * scale
         vals, counts = np.unique(rounded, return_counts=True)
         top = int(np.argmax(counts))
-        if counts[top] / len(a) >= FROZEN_SHARE:
+        if counts[top] / len(a) >= FROZEN_SHARE and vals[top] < PERFECT:
             return {
                 "kind": "frozen_accuracy",
                 "metric": acc.metric,

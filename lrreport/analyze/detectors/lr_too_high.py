@@ -90,6 +90,14 @@ REBOUND_OF_START = 0.05
 MIN_EPOCHS = 6
 
 
+def _times_or_percent(rel: float) -> str:
+    """How far above, as a person says it: '58% above' for small rises, 'to 1,400x' for large
+    ones (never '1.39e+07% above')."""
+    if rel < 9:
+        return f"{fmt(100 * rel)}% above"
+    return f"to {1 + rel:,.0f}x" if 1 + rel < 1e6 else f"to {fmt(1 + rel)}x"
+
+
 def _lr_rose(ctx: RunContext, s0: int, s1: int) -> bool:
     """Did the logged LR increase between two steps (a warm restart, a cyclic schedule)?"""
     if ctx.lr is None or len(ctx.lr) < 2:
@@ -113,6 +121,13 @@ def dead_network(ctx: RunContext, curve: Curve) -> dict | None:
     peak = float(v[peak_i])
     before = float(np.median(v[:peak_i]))
     if before <= 0 or peak <= cfg.early_peak_ratio * before:
+        return None
+    # A batch-of-one run's losses swing 20x from point to point: a jump must stand out of
+    # the early points' own spread (in log terms), not only of their median.
+    logs = np.log(np.maximum(v[:early], 1e-300))
+    d = np.diff(logs)
+    spread = float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2)) if len(d) >= 3 else 0.0
+    if np.log(peak / before) < signals.SPIKE_SPREAD * spread:
         return None
     after = curve.smooth[peak_i:]
     best_after = float(np.min(after)) if len(after) else peak
@@ -191,6 +206,10 @@ def first_epoch_blowup(ctx: RunContext) -> dict | None:
     )
     if not rose and t0 / ref < FIRST_EPOCH_BLOWUP_BLIND and (len(inside) >= 3 or _accuracy(ctx) is None):
         return None
+    if not rose and tr is not None and len(tr.fvalue) and float(np.min(tr.fvalue)) <= 0.0:
+        # No rise seen, and the loss reached exactly 0 (a task fit perfectly, or leaked): the
+        # first epoch's mean is large against an end near 0, not because of a blow-up.
+        return None
     return {
         "first_epoch_mean_loss": t0,
         "loss_at_first_epoch_end": ref,
@@ -264,6 +283,9 @@ def rebound_evidence(ctx: RunContext) -> dict | None:
     t, st = ep.train[ok], ep.step[ok]
     if len(t) < MIN_EPOCHS or np.min(t) <= 0:
         return None
+    # The best so far of a noisy series is one lucky epoch, and every ordinary one after it
+    # looks "raised": judge on median-of-3 epochs (a real rebound lasts longer than that).
+    t = signals.rolling_median(t, 3)
     noise = float(np.median(np.abs(np.diff(t))))
     best = np.minimum.accumulate(t)
     rise = t[2:] - best[1:-1]
@@ -379,7 +401,7 @@ def detect(ctx: RunContext) -> list[Finding]:
         what.append(f"{sp['spikes']} loss spikes up to {fmt(sp['max_spike_ratio'])}x the running median")
     if rb:
         what.append(
-            f"the epoch-mean loss climbed back {fmt(100 * rb['rebound_over_best'])}% above its best "
+            f"the epoch-mean loss climbed back {_times_or_percent(rb['rebound_over_best'])} its best "
             f"(from step {rb['rebound_from_step']} to {rb['rebound_to_step']})"
         )
     conf = min(0.9, 0.45 + 0.15 * len(what))

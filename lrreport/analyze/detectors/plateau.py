@@ -70,10 +70,24 @@ RISE, RISE_TRENDING = 0.1, 0.05
 VAL_NEVER_IMPROVED = 0.1
 #: The LR counts as unchanged when it stays within this relative band.
 LR_CONSTANT = 0.01
+#: A training accuracy this high at the end: the training loss's flat stretch is its floor.
+FITS_TRAINING = 0.995
 #: A stall over which the schedule lowered the LR this many times over is the schedule's
 #: doing (a cosine or linear decay flattens every run's end), unless nothing was learned
 #: before it (the loss fell less than VAL_NEVER_IMPROVED decades) or nothing is learned.
 SCHEDULE_ACTING = 3.0
+
+
+def _fits_training_set(ctx: RunContext) -> bool:
+    """The training accuracy ended at (nearly) 100%: nothing left for the LR to win on it."""
+    acc = ctx.train_acc
+    if acc is None or len(acc) < 3:
+        return False
+    a = acc.value[np.isfinite(acc.value)]
+    if not len(a):
+        return False
+    a = np.where(a > 1.0, a / 100.0, a)
+    return bool(np.median(a[-max(1, len(a) // 10) :]) >= FITS_TRAINING)
 
 
 def _validation_stall(ctx: RunContext, y: np.ndarray, steps: np.ndarray, flat: float, constant: bool) -> dict[str, Any] | None:
@@ -179,6 +193,8 @@ def detect(ctx: RunContext) -> list[Finding]:
     train_name = ctx.train.series.metric if ctx.train is not None else None
     stalls = []
     for m, y, steps in _curves(ctx):
+        if m == train_name and not cp and _fits_training_set(ctx):
+            continue  # a loss that stays above 0 at 100% training accuracy is its floor (smoothing, regularisation)
         if m == train_name or ctx.train is None:
             st = stall(y, steps, flat)
         else:
