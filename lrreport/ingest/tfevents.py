@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ._tfrecord import (
+from ._scan import (
     STAT_CORRUPT,
     STAT_MALFORMED,
     STAT_RECORDS,
