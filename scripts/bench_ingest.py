@@ -1,35 +1,51 @@
-"""Benchmark lrreport's TensorBoard event-file reader against the usual readers.
+"""Benchmark reading TensorBoard event files: lrreport against the usual readers, every tool the same way.
 
-Builds a logdir of several million scalars with TensorBoard's own record
-writer and Event protos (several runs; TF1/PyTorch-style ``simple_value``
-events in each run folder and TF2/Keras-style float32 tensor scalars in its
-``validation/`` folder), then times, on the same files:
+Two logdirs of ``--scalars`` scalars each (default 1.5M), 8 runs each, in the
+byte format the real writers produce:
 
-* lrreport ``read_event_files`` (all files, parallel threads) and ``lrreport.load``
-* tbparse ``SummaryReader(dir).scalars`` (+ ``.tensors``, to show where TF2 scalars go)
-* ``EventAccumulator(size_guidance={'scalars': 0, 'tensors': 0})``
-* a plain loop over ``event_file_loader.EventFileLoader``
-* the floor: reading all files' bytes
+* ``simple``: ``Summary.Value.simple_value``, one value per Event, as PyTorch's
+  SummaryWriter and TF1 write them (``run_NN/events.out.tfevents.*``);
+* ``tf2``: float32 scalar tensors, as Keras' TensorBoard callback writes them
+  under TF2 (``tf.summary.scalar``: ``tensor_content``, "scalars" plugin
+  metadata with ``DATA_CLASS_SCALAR`` on every event), in ``run_NN/train`` and
+  ``run_NN/validation``, ``batch_*`` tags every step and ``epoch_*`` every 100.
 
-The peers are slow, so by default they read a subset of runs (``--peer-limit``)
-and their scalars/s is extrapolated per scalar; the output says so.
+Every tool is timed the same way: a fresh process for every measurement, from
+the moment it is started to the end of its first call reading the whole
+logdir (no subset, nothing extrapolated), the rows it returned counted; the
+median of ``--repeat`` measurements is printed. The tools:
 
-Writing: ``EventFileWriter``'s queue thread costs ~40 us per event and
-TensorBoard's pure-Python CRC-32C dominates the rest, so the generator drives
-``RecordWriter`` (the class EventFileWriter writes through) directly, with its
-CRC function swapped for lrreport's compiled one. Every reader here verifies
-the CRCs, so a wrong CRC would show up as missing scalars.
+* ``lrreport.load(logdir)`` (numba's cache warm: a run after the first);
+* tbparse ``SummaryReader(logdir)``: rows of ``.scalars`` + ``.tensors``;
+* TensorBoard's ``EventMultiplexer`` (``size_guidance`` 0: every point) without
+  TensorFlow (TensorBoard's Python record reader; TensorFlow is hidden from it
+  even when installed) and with TensorFlow (TF's C++ record reader; needs an
+  interpreter with tensorflow: the current one, or ``--tf-python``);
+* rustboard, TensorBoard's Rust data server (``tensorboard-data-server``):
+  ``--reload once --samples-per-plugin scalars=all``, timed to its "Finished
+  load cycle" log line; its rows are counted afterwards over its gRPC API.
 
-    python scripts/bench_ingest.py                   # ~5M scalars, 8 runs
-    python scripts/bench_ingest.py --scalars 20000000 --runs 16 --out /tmp/bench_logdir
+Then lrreport alone, first call on an empty numba cache (what the first run
+after an install pays) against a warm one: ``lrreport.load`` of the simple
+set, and ``lrreport analyze sample_logs`` without and with the HTML report.
+
+The files are framed here (TFRecord: length, masked CRC-32C, data, masked
+CRC-32C) around Event protos built with TensorBoard's own proto classes;
+every reader verifies the CRCs, so a wrong one would show as missing rows.
+
+    python scripts/bench_ingest.py                      # ~8 min on 2 cores
+    python scripts/bench_ingest.py --scalars 5000000 --repeat 5 --tf-python /path/to/tf-venv/bin/python
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import socket
+import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -42,277 +58,356 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TRAIN_TAGS = ("train/loss", "train/lr", "train/grad_norm", "train/accuracy")
-VAL_TAGS = ("epoch_loss", "epoch_accuracy", "epoch_learning_rate")  # as Keras' TensorBoard callback names them
-TENSOR_SHARE = 0.1  # fraction of each run's scalars written as TF2 tensor scalars
+SIMPLE_TAGS = ("train/loss", "train/lr", "train/grad_norm", "train/accuracy")
+BATCH_TAGS = ("batch_loss", "batch_accuracy")  # Keras' TensorBoard callback, update_freq="batch"
+EPOCH_TAGS = ("epoch_loss", "epoch_accuracy", "epoch_learning_rate")
+VAL_TAGS = ("epoch_loss", "epoch_accuracy")
+STEPS_PER_EPOCH = 100
 
 
-def _fast_crc(data: bytes) -> int:
-    from lrreport.ingest._tfrecord import masked_crc32c
-
-    return int(masked_crc32c(np.frombuffer(data, dtype=np.uint8), 0, len(data)))
+# --- writing the logdirs -------------------------------------------------------------------------
 
 
-def _event_file_name(k: int) -> str:
-    return f"events.out.tfevents.{1712345678 + k}.{socket.gethostname()}.{os.getpid()}.{k}"
+def _frame(payloads: list[bytes]) -> bytes:
+    """TFRecord framing of serialized Events, CRCs computed in one batch."""
+    from lrreport.ingest._tfrecord_py import masked_crc32c_spans
+
+    k = len(payloads)
+    lens = np.fromiter((len(p) for p in payloads), dtype=np.int64, count=k)
+    headers = lens.astype("<u8").view(np.uint8)
+    hcrc = masked_crc32c_spans(headers, np.arange(k) * 8, np.full(k, 8)).tolist()
+    data = np.frombuffer(b"".join(payloads), dtype=np.uint8)
+    offsets = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    dcrc = masked_crc32c_spans(data, offsets, lens).tolist()
+    head, tail = struct.Struct("<QI").pack, struct.Struct("<I").pack
+    parts = []
+    for p, n, hc, dc in zip(payloads, lens.tolist(), hcrc, dcrc):
+        parts += (head(n, hc), p, tail(dc))
+    return b"".join(parts)
 
 
-def _write_run(run_dir: str, n_scalars: int, seed: int) -> tuple[int, int]:
-    """Write one run: simple_value events in run_dir, tensor scalars in run_dir/validation."""
-    import tensorboard.summary.writer.record_writer as record_writer
+def _file_name(t0: float, k: int, v2: bool) -> str:
+    return f"events.out.tfevents.{int(t0)}.{socket.gethostname()}.{os.getpid()}.{k}" + (".v2" if v2 else "")
+
+
+def _write_simple_run(run_dir: str, n_scalars: int, seed: int) -> int:
     from tensorboard.compat.proto.event_pb2 import Event
-    from tensorboard.compat.proto.summary_pb2 import SummaryMetadata
-    from tensorboard.compat.proto.tensor_pb2 import TensorProto
-    from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 
-    record_writer.masked_crc32c = _fast_crc
     rng = np.random.default_rng(seed)
-    run = Path(run_dir)
-    (run / "validation").mkdir(parents=True, exist_ok=True)
-    n_tensor = int(n_scalars * TENSOR_SHARE) // len(VAL_TAGS) * len(VAL_TAGS)
-    n_simple = (n_scalars - n_tensor) // len(TRAIN_TAGS) * len(TRAIN_TAGS)
     t0 = 1.7e9 + seed * 1e5
-
-    with open(run / _event_file_name(seed), "wb") as f:
-        w = record_writer.RecordWriter(f)
-        w.write(Event(wall_time=t0, file_version="brain.Event:2").SerializeToString())
-        values = rng.standard_normal(n_simple).astype(np.float32).tolist()
-        ev = Event()  # one message, fields overwritten per event: building protos is the slow part
-        value = ev.summary.value.add()
-        i = 0
-        for step in range(n_simple // len(TRAIN_TAGS)):
-            ev.wall_time = t0 + step * 0.01
-            ev.step = step
-            for tag in TRAIN_TAGS:  # one value per event, as torch's add_scalar writes them
-                value.tag = tag
-                value.simple_value = values[i]
-                w.write(ev.SerializeToString())
-                i += 1
-        w.close()
-
-    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
-    shape = TensorShapeProto()
-    with open(run / "validation" / _event_file_name(seed), "wb") as f:
-        w = record_writer.RecordWriter(f)
-        w.write(Event(wall_time=t0, file_version="brain.Event:2").SerializeToString())
-        values = rng.standard_normal(n_tensor).astype(np.float32).tolist()
-        ev = Event()
-        value = ev.summary.value.add(metadata=meta)
-        value.tensor.CopyFrom(TensorProto(dtype=1, tensor_shape=shape, float_val=[0.0]))
-        i = 0
-        for step in range(n_tensor // len(VAL_TAGS)):
-            ev.wall_time = t0 + step
-            ev.step = step
-            for tag in VAL_TAGS:
-                value.tag = tag
-                value.tensor.float_val[0] = values[i]
-                w.write(ev.SerializeToString())
-                i += 1
-        w.close()
-    return n_simple, n_tensor
+    n_steps = n_scalars // len(SIMPLE_TAGS)
+    values = rng.standard_normal(n_steps * len(SIMPLE_TAGS)).astype(np.float32).tolist()
+    payloads = [Event(wall_time=t0, file_version="brain.Event:2").SerializeToString()]
+    ev = Event()  # one message, fields overwritten per event: building protos is the slow part
+    value = ev.summary.value.add()
+    i = 0
+    for step in range(n_steps):
+        ev.wall_time = t0 + step * 0.01
+        ev.step = step
+        for tag in SIMPLE_TAGS:  # one value per event, as torch's add_scalar writes them
+            value.tag = tag
+            value.simple_value = values[i]
+            payloads.append(ev.SerializeToString())
+            i += 1
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    (Path(run_dir) / _file_name(t0, 0, False)).write_bytes(_frame(payloads))
+    return i
 
 
-def build_logdir(out: Path, n_scalars: int, n_runs: int) -> tuple[int, int]:
+def _write_tf2_run(run_dir: str, n_scalars: int, seed: int) -> int:
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import DATA_CLASS_SCALAR, SummaryMetadata
+
+    rng = np.random.default_rng(seed)
+    t0 = 1.7e9 + seed * 1e5
+    per_epoch = STEPS_PER_EPOCH * len(BATCH_TAGS) + len(EPOCH_TAGS) + len(VAL_TAGS)
+    n_epochs = max(1, n_scalars // per_epoch)
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"), data_class=DATA_CLASS_SCALAR)
+    head = Event(wall_time=t0, file_version="brain.Event:2")
+    head.source_metadata.writer = "tensorflow.core.util.events_writer"
+    train, val = [head.SerializeToString()], [head.SerializeToString()]
+    ev = Event()
+    value = ev.summary.value.add()
+    value.metadata.CopyFrom(meta)
+    value.tensor.dtype = 1  # DT_FLOAT
+    value.tensor.tensor_shape.SetInParent()
+    x = rng.standard_normal(n_epochs * per_epoch).astype(np.float32)
+    raw = [x[i : i + 1].tobytes() for i in range(x.shape[0])]
+    i = 0
+
+    def emit(out: list[bytes], tag: str, step: int, wall: float) -> None:
+        nonlocal i
+        ev.wall_time, ev.step, value.tag = wall, step, tag
+        value.tensor.tensor_content = raw[i]
+        out.append(ev.SerializeToString())
+        i += 1
+
+    for epoch in range(n_epochs):
+        for b in range(STEPS_PER_EPOCH):
+            step = epoch * STEPS_PER_EPOCH + b
+            for tag in BATCH_TAGS:
+                emit(train, tag, step, t0 + step * 0.05)
+        wall = t0 + (epoch + 1) * STEPS_PER_EPOCH * 0.05
+        for tag in EPOCH_TAGS:
+            emit(train, tag, epoch, wall)
+        for tag in VAL_TAGS:
+            emit(val, tag, epoch, wall + 1.0)
+    for sub, payloads in (("train", train), ("validation", val)):
+        d = Path(run_dir) / sub
+        d.mkdir(parents=True, exist_ok=True)
+        (d / _file_name(t0, 0 if sub == "train" else 1, True)).write_bytes(_frame(payloads))
+    return i
+
+
+def build_logdir(out: Path, form: str, n_scalars: int, n_runs: int) -> int:
+    """Write one set; returns the number of scalars written."""
+    writer = _write_simple_run if form == "simple" else _write_tf2_run
     per_run = n_scalars // n_runs
     jobs = [(str(out / f"run_{k:02d}"), per_run, k) for k in range(n_runs)]
     with ProcessPoolExecutor(max_workers=min(n_runs, os.cpu_count() or 1)) as pool:
-        counts = list(pool.map(_write_run, *zip(*jobs)))
-    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+        return sum(pool.map(writer, *zip(*jobs)))
 
 
-def event_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file() and "tfevents" in p.name)
+# --- the tools, each in a fresh process ----------------------------------------------------------
 
+_DONE = 'print("BENCH " + json.dumps({{"rows": int(n), "t_end": time.time(), "note": note}}))'
 
-def timed(fn, repeat: int = 1):
-    """Best wall-clock seconds of ``repeat`` calls and the last result; that call's CPU seconds in timed.last_cpu."""
-    best = float("inf")
-    cpu = 0.0
-    result = None
-    for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        result = fn()
-        sec = time.perf_counter() - t
-        if sec < best:
-            best, cpu = sec, time.process_time() - c
-    timed.last_cpu = cpu
-    return best, result
+LRREPORT = f"""
+import json, sys, time
+sys.path.insert(0, {{root!r}})
+import lrreport
+rs = lrreport.load({{logdir!r}})
+n = rs.scalars.height
+from lrreport.ingest import _scan
+note = "numba kernel" if _scan.kernel_used() else "Python reader"
+{_DONE}
+"""
 
-
-FIRST_CALL = """
-import sys, time
+STARTUP = """
+import json, sys, time
+t0 = time.perf_counter()
 sys.path.insert(0, {root!r})
-t = time.perf_counter()
-from lrreport.ingest.tfevents import read_event_file
+import lrreport
 t1 = time.perf_counter()
-read_event_file({path!r})
-print(t1 - t, time.perf_counter() - t1)
+import numpy as np
+from lrreport.ingest import _scan
+kernel = _scan._kernel()  # import numba, then load the kernel from numba's cache (or compile it)
+kernel.scan_events(np.zeros(1, np.uint8))
+kernel.purge_superseded(np.zeros(2, np.int32), np.arange(2), 1, np.zeros(0, np.int64), np.zeros(0, np.int64))
+print("BENCH " + json.dumps({{"import": t1 - t0, "kernel": time.perf_counter() - t1}}))
+"""
+
+TBPARSE = f"""
+import json, time
+from tbparse import SummaryReader
+r = SummaryReader({{logdir!r}})
+n = len(r.scalars) + len(r.tensors)
+note = "rows of .scalars + .tensors"
+{_DONE}
+"""
+
+MULTIPLEXER = f"""
+import json, sys, time, types
+if {{hide_tf}}:  # TensorBoard then uses its own Python record reader even where TensorFlow is installed
+    sys.modules["tensorboard.compat.notf"] = types.ModuleType("tensorboard.compat.notf")
+from tensorboard.backend.event_processing import event_multiplexer
+m = event_multiplexer.EventMultiplexer(size_guidance={{{{"scalars": 0, "tensors": 0}}}})
+m.AddRunsFromDirectory({{logdir!r}})
+m.Reload()
+n = 0
+for run, tags in m.Runs().items():
+    n += sum(len(m.Scalars(run, t)) for t in tags["scalars"])
+    n += sum(len(m.Tensors(run, t)) for t in tags["tensors"])
+from tensorboard.compat import tf
+note = "TensorFlow " + tf.__version__ + " record reader" if tf.__name__ == "tensorflow" else "TensorBoard's Python record reader"
+{_DONE}
 """
 
 
-def first_call_seconds(path: Path, cache_dir: str | None) -> tuple[float, float]:
-    """(import seconds, first read seconds) in a fresh interpreter; cache_dir='' forces a cold JIT."""
-    env = dict(os.environ)
-    if cache_dir is not None:
-        env["NUMBA_CACHE_DIR"] = cache_dir
-    code = FIRST_CALL.format(root=str(ROOT), path=str(path))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    imp, first = out.stdout.split()[-2:]
-    return float(imp), float(first)
+def run_child(python: str, code: str, env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """(seconds from process start to the end of the call, rows, note)."""
+    t0 = time.time()
+    out = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True, check=False)
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("BENCH ")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"{python} failed ({out.returncode}): {out.stderr.strip().splitlines()[-3:]}")
+    res = json.loads(lines[-1][6:])
+    return res["t_end"] - t0, res["rows"], res["note"]
 
 
-# --- the peers -------------------------------------------------------------------------------
+def run_rustboard(logdir: Path) -> tuple[float, int, str]:
+    """rustboard: start it, wait for 'Finished load cycle', then count its rows over gRPC."""
+    import grpc
+    from tensorboard.data.proto import data_provider_pb2 as pb
+    from tensorboard.data.proto import data_provider_pb2_grpc as pb_grpc
+    from tensorboard_data_server import server_binary
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = Path(tmp) / "port"
+        args = [server_binary(), "--logdir", str(logdir), "--reload", "once", "--samples-per-plugin", "scalars=all"]
+        args += ["--port", "0", "--port-file", str(port_file), "-v"]
+        t0 = time.time()
+        proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        try:
+            for line in proc.stderr:
+                if "Finished load cycle" in line:
+                    break
+            else:
+                raise RuntimeError("rustboard exited before finishing its load cycle")
+            seconds = time.time() - t0
+            while not port_file.exists() or not port_file.read_text().strip():
+                time.sleep(0.01)
+            port = int(port_file.read_text())
+            opts = [("grpc.max_receive_message_length", -1)]
+            with grpc.insecure_channel(f"localhost:{port}", options=opts) as channel:
+                stub = pb_grpc.TensorBoardDataProviderStub(channel)
+                plugin = pb.PluginFilter(plugin_name="scalars")
+                listing = stub.ListScalars(pb.ListScalarsRequest(plugin_filter=plugin))
+                rows = 0
+                for run in listing.runs:
+                    req = pb.ReadScalarsRequest(
+                        plugin_filter=plugin,
+                        run_tag_filter=pb.RunTagFilter(runs=pb.RunFilter(names=[run.run_name])),
+                        downsample=pb.Downsample(num_points=2**31 - 1),
+                    )
+                    for r in stub.ReadScalars(req).runs:
+                        rows += sum(len(t.data.step) for t in r.tags)
+        finally:
+            proc.kill()
+            proc.wait()
+    return seconds, rows, "rows over gRPC ReadScalars"
 
 
-def peer_tbparse(dirs: list[Path]) -> tuple[int, int]:
-    from tbparse import SummaryReader
-
-    n_scalars = n_tensors = 0
-    for d in dirs:
-        reader = SummaryReader(str(d))
-        n_scalars += len(reader.scalars)
-        n_tensors += len(reader.tensors)
-    return n_scalars, n_tensors
+def median_of(repeat: int, fn) -> tuple[float, int, str]:
+    runs = [fn() for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), runs[-1][1], runs[-1][2]
 
 
-def peer_event_accumulator(dirs: list[Path]) -> int:
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    n = 0
-    for d in dirs:
-        acc = EventAccumulator(str(d), size_guidance={"scalars": 0, "tensors": 0})
-        acc.Reload()
-        tags = acc.Tags()
-        n += sum(len(acc.Scalars(t)) for t in tags["scalars"])
-        n += sum(len(acc.Tensors(t)) for t in tags["tensors"])
-    return n
+def has_tensorflow(python: str) -> bool:
+    code = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('tensorflow') else 1)"
+    return subprocess.run([python, "-c", code], capture_output=True, check=False).returncode == 0
 
 
-def peer_loader(files: list[Path]) -> int:
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+def cli_seconds(python: str, args: list[str], env: dict[str, str]) -> float:
+    """Wall seconds of a whole ``python -m lrreport ...`` process."""
+    t0 = time.perf_counter()
+    subprocess.run([python, "-m", "lrreport", *args], env=env, cwd=str(ROOT), check=True, capture_output=True)
+    return time.perf_counter() - t0
 
-    n = 0
-    for f in files:
-        for ev in EventFileLoader(str(f)).Load():
-            if ev.HasField("summary"):
-                for v in ev.summary.value:
-                    if v.HasField("tensor") and not v.tensor.tensor_shape.dim:
-                        n += 1
-    return n
+
+# --- main ----------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scalars", type=int, default=5_000_000, help="scalars to write (default 5M)")
-    ap.add_argument("--runs", type=int, default=8, help="runs in the logdir (default 8)")
-    ap.add_argument("--out", type=Path, help="write the logdir here (kept); default a temp dir (removed)")
-    ap.add_argument("--peer-limit", type=int, default=1, help="runs the slow peers read (default 1; 0 = all)")
-    ap.add_argument("--skip-cold", action="store_true", help="do not measure the cold numba compile")
+    ap.add_argument("--scalars", type=int, default=1_500_000, help="scalars in each set (default 1.5M)")
+    ap.add_argument("--runs", type=int, default=8, help="runs in each set (default 8)")
+    ap.add_argument("--repeat", type=int, default=3, help="fresh-process measurements per tool; the median is printed")
+    ap.add_argument("--out", type=Path, help="write the logdirs here (kept); default a temp dir (removed)")
+    ap.add_argument("--tf-python", help="a Python with tensorflow and tensorboard for the with-TensorFlow row")
+    ap.add_argument("--skip-cold", action="store_true", help="do not measure lrreport on an empty numba cache")
+    ap.add_argument("--tools", default="all", help="comma list of lrreport,tbparse,tensorboard,tensorboard+tf,rustboard")
     args = ap.parse_args(argv)
 
-    tmp = None
-    if args.out:
-        logdir = args.out
-        if logdir.exists():
-            shutil.rmtree(logdir)
-        logdir.mkdir(parents=True)
-    else:
-        tmp = tempfile.mkdtemp(prefix="lrreport-bench-")
-        logdir = Path(tmp)
+    tmp = tempfile.mkdtemp(prefix="lrreport-bench-")
+    root = args.out or Path(tmp)
     try:
-        return _bench(args, logdir)
+        return _bench(args, root, Path(tmp))
     finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _bench(args, logdir: Path) -> int:
-    from lrreport.ingest.tfevents import read_event_files
+def _bench(args, root: Path, tmp: Path) -> int:
+    python = sys.executable
+    tools = {"lrreport", "tbparse", "tensorboard", "tensorboard+tf", "rustboard"}
+    if args.tools != "all":
+        tools = set(args.tools.split(","))
+    tf_python = args.tf_python or (python if has_tensorflow(python) else None)
 
-    cpus = os.cpu_count()
-    t = time.perf_counter()
-    n_simple, n_tensor = build_logdir(logdir, args.scalars, args.runs)
-    written = n_simple + n_tensor
-    files = event_files(logdir)
-    size = sum(f.stat().st_size for f in files)
-    print(
-        f"logdir {logdir}: {args.runs} runs, {len(files)} files, {size / 1e6:.0f} MB, "
-        f"{written:,} scalars ({n_tensor:,} as TF2 tensors); written in {time.perf_counter() - t:.1f}s"
-    )
+    sets: dict[str, tuple[Path, int]] = {}
+    for form in ("simple", "tf2"):
+        d = root / form
+        if d.exists():
+            shutil.rmtree(d)
+        t = time.perf_counter()
+        written = build_logdir(d, form, args.scalars, args.runs)
+        files = [p for p in d.rglob("*") if p.is_file()]
+        size = sum(p.stat().st_size for p in files)
+        print(f"{form}: {d}, {args.runs} runs, {len(files)} files, {size / 1e6:.0f} MB, "
+              f"{written:,} scalars; written in {time.perf_counter() - t:.1f}s")
+        sets[form] = (d, written)
 
-    # JIT cost: a fresh interpreter with an empty numba cache, then with the warm cache.
-    small = min(files, key=lambda p: p.stat().st_size)
-    if not args.skip_cold:
-        with tempfile.TemporaryDirectory() as empty:
-            imp, cold = first_call_seconds(small, empty)
-        print(f"first call, cold numba cache: import {imp:.2f}s + JIT compile and read {cold:.2f}s (once per install)")
-    imp, warm = first_call_seconds(small, None)
-    print(f"first call, warm numba cache: import {imp:.2f}s + cache load and read {warm:.2f}s (every new process)")
+    warm_cache = str(tmp / "numba-warm")
+    env_warm = dict(os.environ, NUMBA_CACHE_DIR=warm_cache)
+    # The "warm" state: byte-compiled modules (what pip does at install time) and numba's cache filled.
+    subprocess.run([python, "-c", STARTUP.format(root=str(ROOT))], env=env_warm, capture_output=True, check=True)
 
-    rows: list[tuple[str, int, float, float, str]] = []  # tool, scalars, seconds, cpu seconds, note
+    rows: list[tuple[str, str, float, int, str]] = []  # set, tool, seconds, rows, note
+    def measure(set_name: str, tool: str, fn) -> None:
+        rows.append((set_name, tool, *median_of(args.repeat, fn)))
 
-    _, _ = timed(lambda: [p.read_bytes() for p in files])  # page cache warm for everyone
-    sec, nbytes = timed(lambda: sum(len(p.read_bytes()) for p in files), repeat=3)
-    rows.append(("bytes-read floor (read_bytes)", written, sec, timed.last_cpu, f"{nbytes / sec / 1e9:.2f} GB/s"))
-
-    read_event_files(files[:1])
-    sec, results = timed(lambda: read_event_files(files), repeat=3)
-    got = sum(len(r) for r in results if not isinstance(r, Exception))
-    errs = [r for r in results if isinstance(r, Exception)]
-    ok = got == written and not errs
-    rows.append((f"lrreport read_event_files ({cpus} threads)", got, sec, timed.last_cpu, "all files"))
-    sec1, results1 = timed(lambda: read_event_files(files, workers=1), repeat=2)
-    got1 = sum(len(r) for r in results1)
-    rows.append(("lrreport read_event_files (1 thread)", got1, sec1, timed.last_cpu, "all files"))
-    lr_rate = got / sec
-
-    try:
-        import lrreport
-
-        load = lrreport.load
-    except (ImportError, AttributeError) as exc:
-        print(f"lrreport.load not available yet ({type(exc).__name__}: {exc}); skipped")
-    else:
-        sec, rs = timed(lambda: load(logdir), repeat=2)
-        rows.append(("lrreport.load (frame + metrics)", rs.scalars.height, sec, timed.last_cpu, "all files"))
-
-    runs = sorted(p for p in logdir.iterdir() if p.is_dir())
-    peer_runs = runs if args.peer_limit <= 0 else runs[: args.peer_limit]
-    peer_dirs = [d for r in peer_runs for d in (r, r / "validation")]  # EventAccumulator does not recurse
-    peer_files = [f for f in files if any(f.is_relative_to(r) for r in peer_runs)]
-    peer_written = sum(len(r) for r in read_event_files(peer_files))
-    note = "all files" if len(peer_runs) == len(runs) else f"{len(peer_runs)}/{len(runs)} runs, rate extrapolated"
-
-    sec, (tb_scalars, tb_tensors) = timed(lambda: peer_tbparse(peer_runs))  # tbparse recurses
-    rows.append(("tbparse SummaryReader(dir).scalars+.tensors", tb_scalars + tb_tensors, sec, timed.last_cpu, note))
-    tb_rate = (tb_scalars + tb_tensors) / sec
-    tensor_only = [r / "validation" for r in peer_runs]
-    tb_tf2, _ = peer_tbparse(tensor_only)
-    sec, n = timed(lambda: peer_event_accumulator(peer_dirs))
-    rows.append(("EventAccumulator(size_guidance=0)", n, sec, timed.last_cpu, note))
-    sec, n = timed(lambda: peer_loader(peer_files))
-    rows.append(("event_file_loader.EventFileLoader loop", n, sec, timed.last_cpu, note))
+    for form, (d, _) in sets.items():
+        ld = str(d)
+        if "lrreport" in tools:
+            code = LRREPORT.format(root=str(ROOT), logdir=ld)
+            measure(form, "lrreport.load", lambda code=code: run_child(python, code, env_warm))
+        if "rustboard" in tools:
+            measure(form, "rustboard (TensorBoard's Rust data server)", lambda d=d: run_rustboard(d))
+        if "tensorboard+tf" in tools and tf_python:
+            code = MULTIPLEXER.format(logdir=ld, hide_tf=False)
+            measure(form, "TensorBoard EventMultiplexer + TensorFlow", lambda code=code: run_child(tf_python, code))
+        if "tensorboard" in tools:
+            code = MULTIPLEXER.format(logdir=ld, hide_tf=True)
+            measure(form, "TensorBoard EventMultiplexer, no TensorFlow", lambda code=code: run_child(python, code))
+        if "tbparse" in tools:
+            code = TBPARSE.format(logdir=ld)
+            measure(form, "tbparse SummaryReader", lambda code=code: run_child(python, code))
 
     print()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{cpus} CPUs, load average {load:.1f} (other processes share the cores: compare ratios, not absolutes)")
-    print(
-        f"{'tool':46} {'scalars':>11} {'seconds':>8} {'cpu s':>7} {'scalars/s':>12} {'vs tbparse':>10} "
-        f"{'lrreport x':>10}  note"
-    )
-    for tool, n, sec, cpu, note in rows:
-        rate = n / sec if sec > 0 else float("inf")
-        print(
-            f"{tool:46} {n:>11,} {sec:>8.3f} {cpu:>7.2f} {rate:>12,.0f} {rate / tb_rate:>9.1f}x "
-            f"{lr_rate / rate:>9.2f}x  {note}"
-        )
-    print()
-    print(f"lrreport kept every scalar: {'yes' if ok else 'NO'} ({got:,} of {written:,} written; {len(errs)} errors)")
-    print(f"peers read {peer_written:,} scalars ({note}); lrreport x = lrreport's all-thread scalars/s over the tool's")
-    print(
-        f"tbparse .scalars on TF2 tensor scalars (validation/ dirs): {tb_tf2} rows; "
-        f"they only appear in .tensors ({tb_tensors:,} rows), so a .scalars user sees none of Keras' epoch_* curves"
-    )
+    print(f"{os.cpu_count()} CPUs, load average {load:.1f}; every tool in a fresh process, timed from its start to "
+          f"the end of its first call on the whole set; median of {args.repeat}")
+    print(f"{'set':7} {'tool':44} {'rows':>11} {'seconds':>8} {'scalars/s':>11} {'x lrreport':>10}  note")
+    ok = True
+    for form, tool, sec, n, note in rows:
+        written = sets[form][1]
+        lr = next((r[2] for r in rows if r[0] == form and r[1] == "lrreport.load"), float("nan"))
+        flag = "" if n == written else f"  ROWS DIFFER: {n:,} of {written:,} written"
+        ok &= n == written or tool != "lrreport.load"
+        print(f"{form:7} {tool:44} {n:>11,} {sec:>8.2f} {n / sec:>11,.0f} {sec / lr:>9.2f}x  {note}{flag}")
+    if not tf_python and "tensorboard+tf" in tools:
+        print("TensorBoard + TensorFlow: not measured (no tensorflow here; pass --tf-python)")
+
+    if "lrreport" in tools:
+        splits = []
+        for _ in range(args.repeat):
+            out = subprocess.run([python, "-c", STARTUP.format(root=str(ROOT))], env=env_warm, capture_output=True,
+                                 text=True, check=True)
+            splits.append(json.loads(out.stdout.split("BENCH ")[-1]))
+        print(f"lrreport's fixed start-up in a fresh process, median of {args.repeat}: "
+              f"import lrreport (numpy, polars, ...) {statistics.median(x['import'] for x in splits):.2f}s; "
+              f"import numba and load the kernel from a warm cache {statistics.median(x['kernel'] for x in splits):.2f}s")
+
+    if not args.skip_cold:
+        print()
+        print(f"lrreport, first call in a fresh process: empty numba cache (first run after an install) vs warm; "
+              f"median of {args.repeat}")
+        sample = str(ROOT / "sample_logs")
+
+        def cold_env() -> dict[str, str]:
+            return dict(os.environ, NUMBA_CACHE_DIR=tempfile.mkdtemp(dir=tmp, prefix="numba-empty-"))
+
+        code = LRREPORT.format(root=str(ROOT), logdir=str(sets["simple"][0]))
+        cold = statistics.median(run_child(python, code, cold_env())[0] for _ in range(args.repeat))
+        warm = statistics.median(run_child(python, code, env_warm)[0] for _ in range(args.repeat))
+        print(f"  lrreport.load(simple set, {sets['simple'][1]:,} scalars): empty {cold:.2f}s, warm {warm:.2f}s, "
+              f"{cold / warm:.2f}x")
+        for label, extra in (("--no-html --json", ["--no-html", "--json", os.devnull]),
+                             ("writing the HTML report", ["-o", str(tmp / "report.html")])):
+            cli = ["analyze", sample, "-q", *extra]
+            cold = statistics.median(cli_seconds(python, cli, cold_env()) for _ in range(args.repeat))
+            warm = statistics.median(cli_seconds(python, cli, env_warm) for _ in range(args.repeat))
+            print(f"  lrreport analyze sample_logs {label}: empty {cold:.2f}s, warm {warm:.2f}s, {cold / warm:.2f}x")
     return 0 if ok else 1
 
 

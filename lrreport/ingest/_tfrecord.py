@@ -13,9 +13,11 @@ distinct tag names and the few ``_hparams_/*`` values.
 
 Why a hand-written wire parser: a Python loop over ``Event.FromString`` tops
 out below a million records a second; this walks the bytes at memory speed.
-Every ``@njit`` here is ``cache=True`` (the first call of a fresh install
-compiles for a few seconds, later processes load the machine code from
-numba's cache) and ``nogil=True`` (several files parse in parallel threads).
+Every ``@njit`` here is ``cache=True`` (the first call after an install
+compiles for 10-25 s on 2 cores, later processes load the machine code from
+numba's cache, ~0.5 s with numba's import) and ``nogil=True`` (several files
+parse in parallel threads). That start-up cost is why :mod:`._scan` gives a
+process's first megabytes to :mod:`._tfrecord_py`, the same reader in Python.
 """
 
 from __future__ import annotations
@@ -23,47 +25,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["crc32c", "masked_crc32c", "purge_superseded", "scan_events"]
+# The format's constants and the scan statistics' indices are shared with the Python reader.
+# (numba's cache is keyed on this file alone: fine for these, they are the format's and never change.)
+from . import _tfrecord_py as _fmt
+from ._tfrecord_py import N_STATS, STAT_CORRUPT, STAT_MALFORMED, STAT_RECORDS, STAT_SKIPPED_BYTES, STAT_TRUNCATED
 
-#: Scan statistics returned by :func:`scan_events`, by index.
-STAT_RECORDS = 0  #: records whose framing and both CRCs are valid
-STAT_CORRUPT = 1  #: records skipped: data CRC mismatch, malformed proto, or a damaged stretch resynchronised over
-STAT_TRUNCATED = 2  #: 1 when the file ends inside a record
-STAT_SKIPPED_BYTES = 3  #: bytes jumped over while resynchronising
-STAT_MALFORMED = 4  #: records with a valid CRC whose Event proto could not be parsed
-N_STATS = 5
+_DT_FLOAT, _DT_DOUBLE, _DT_INT32, _DT_INT64 = _fmt.DT_FLOAT, _fmt.DT_DOUBLE, _fmt.DT_INT32, _fmt.DT_INT64
+_DT_BFLOAT16, _DT_HALF = _fmt.DT_BFLOAT16, _fmt.DT_HALF
+_MASK_DELTA = _fmt.MASK_DELTA
+_CRC_TABLES = _fmt.make_crc_tables()
+_HPARAMS_PREFIX = np.frombuffer(_fmt.HPARAMS_PREFIX, dtype=np.uint8).copy()
 
-_CRC32C_POLY = 0x82F63B78  # Castagnoli, reflected
-_MASK_DELTA = 0xA282EAD8
-
-
-def _make_crc_tables() -> np.ndarray:
-    """Slice-by-8 tables for CRC-32C, as int64 so numba never mixes signed/unsigned."""
-    tables = np.zeros((8, 256), dtype=np.int64)
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ _CRC32C_POLY if c & 1 else c >> 1
-        tables[0, i] = c
-    for i in range(256):
-        c = int(tables[0, i])
-        for k in range(1, 8):
-            c = (c >> 8) ^ int(tables[0, c & 0xFF])
-            tables[k, i] = c
-    return tables
-
-
-_CRC_TABLES = _make_crc_tables()
-
-_HPARAMS_PREFIX = np.frombuffer(b"_hparams_/", dtype=np.uint8).copy()
-
-# TensorFlow DataType enum values (tensorboard/compat/proto/types.proto).
-_DT_FLOAT = 1
-_DT_DOUBLE = 2
-_DT_INT32 = 3
-_DT_INT64 = 9
-_DT_BFLOAT16 = 14
-_DT_HALF = 19
+__all__ = ["N_STATS", "crc32c", "masked_crc32c", "purge_superseded", "scan_events"]
 
 
 @njit(cache=True, nogil=True)

@@ -28,12 +28,14 @@ drops every tag's points with step >= s. Applied across a run's files in order.
 ``brain.Event:1`` files and keeps both copies in today's files; a learning-rate
 diagnosis wants one curve, so here it applies to every file, per tag.)
 
-Speed: the framing, CRC-32C and protobuf wire format are walked by a numba
-kernel (:mod:`lrreport.ingest._tfrecord`) over the file's bytes; Python only
-decodes distinct tag names and the few hparams records. The kernel releases
-the GIL, so :func:`read_event_files` reads files in parallel threads. The
-first call in a fresh install pays numba's JIT compile (seconds); it is cached
-on disk for later processes.
+Speed: the framing, CRC-32C and protobuf wire format are walked over the
+file's bytes by one of two readers with the same results (:mod:`._scan`
+picks): in Python and numpy (:mod:`._tfrecord_py`) for a process's first
+8 MB of event files, which costs nothing to start, and by a numba kernel
+(:mod:`._tfrecord`) after that, which releases the GIL, so
+:func:`read_event_files` reads files in parallel threads. The kernel is
+compiled on the first large input after an install (10-25 s on 2 cores) and
+cached on disk for later processes.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ._tfrecord import (
+from ._scan import (
     STAT_CORRUPT,
     STAT_MALFORMED,
     STAT_RECORDS,
