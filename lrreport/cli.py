@@ -44,13 +44,10 @@ def load_options(f):
 
 
 def _load(logdir: str, allow_pickle: bool, progress: bool | None):
+    from . import progress as progress_mod
     from .ingest import load
-    from .progress import compile_notice
 
-    if progress is not False:
-        notice = compile_notice()
-        if notice:
-            click.echo(notice, err=True)
+    progress_mod.NOTIFY = progress is not False
     try:
         return load(logdir, allow_pickle=allow_pickle, progress=progress)
     except FileNotFoundError as exc:
@@ -136,8 +133,10 @@ def analyze(
 
     # Run by run, keeping only what the outputs need (lrreport.pipeline): a thousand-run
     # sweep never holds a thousand runs' points.
+    from . import progress as progress_mod
     from .pipeline import analyze_logdir
 
+    progress_mod.NOTIFY = progress is not False
     try:
         analysis = analyze_logdir(
             logdir, config=config, workers=workers, dask=dask_address, allow_pickle=allow_pickle, progress=progress

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["compile_notice", "progress_bar"]
+__all__ = ["compile_notice", "notify_compile", "progress_bar"]
 
 #: Fewer items than this finish before a bar would help.
 MIN_ITEMS = 20
@@ -26,7 +26,22 @@ def progress_bar(total: int, desc: str, enabled: bool | None = None):
 
 
 #: Modules whose numba kernels are compiled on first use and cached (``cache=True``).
-COMPILED_MODULES = ("lrreport.ingest._tfrecord", "lrreport.analyze.signals")
+COMPILED_MODULES = ("lrreport.ingest._tfrecord",)
+#: Set by the CLI (unless --no-progress): say it once when the event-file kernel is about to
+#: be compiled. Only inputs past the Python reader's budget ever get there (ingest/_scan.py).
+NOTIFY = False
+_notified = False
+
+
+def notify_compile() -> None:
+    """Print the compile notice to stderr, once per process, when NOTIFY is on and needed."""
+    global _notified
+    if not NOTIFY or _notified:
+        return
+    _notified = True
+    notice = compile_notice()
+    if notice:
+        print(notice, file=sys.stderr, flush=True)
 
 
 def compile_notice() -> str | None:
@@ -58,4 +73,4 @@ def compile_notice() -> str | None:
         missing += bool(indexes) and not any(os.path.exists(i) for i in indexes)
     if not missing:
         return None
-    return "lrreport: first run on this machine: compiling the log readers (about 20 s, once; later runs start at once)"
+    return "lrreport: first large input on this machine: compiling the event-file reader (10-25 s, once; later runs start at once)"

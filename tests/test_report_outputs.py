@@ -243,4 +243,4 @@ def test_rendering_shows_progress_and_a_first_run_says_it_compiles(capsys, monke
     lrreport.load(REPO / "sample_logs" / "healthy-demo")  # event files: the reader is compiled and cached
     assert compile_notice() is None
     monkeypatch.setattr("os.path.exists", lambda p: False)  # a fresh install: no numba cache yet
-    assert compile_notice().startswith("lrreport: first run on this machine: compiling")
+    assert compile_notice().startswith("lrreport: first large input on this machine: compiling")

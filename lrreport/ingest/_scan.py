@@ -68,6 +68,10 @@ def _take_python_budget(nbytes: int) -> bool:
 def _kernel():
     global _kernel_ready
     # Imports numba; the first call compiles the kernel unless numba's cache has it.
+    if not _kernel_ready:
+        from ..progress import notify_compile
+
+        notify_compile()
     from . import _tfrecord
 
     _kernel_ready = True
