@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-__all__ = ["ReadError", "RunInfo", "RunSet", "Series", "SCALARS_SCHEMA"]
+__all__ = ["NOTE_KINDS", "SCALARS_SCHEMA", "FileNote", "ReadError", "RunInfo", "RunSet", "Series"]
 
 SCALARS_SCHEMA: dict[str, pl.DataType] = {
     "run": pl.String,
@@ -47,6 +47,32 @@ class ReadError:
 
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "error": self.error}
+
+
+#: What a FileNote says happened to a file, in the order summaries list them.
+NOTE_KINDS = {
+    "damaged": "read with damaged parts skipped",
+    "truncated": "cut off at the end (still being written?): the incomplete tail held back",
+    "partial": "read in part",
+    "replaced": "damaged, and replaced by another copy",
+    "skipped": "skipped",
+    "link": "reached through a link leaving the logdir",
+}
+
+
+@dataclass(frozen=True)
+class FileNote:
+    """Something a user must hear about one file that was read anyway, or passed over: damage
+    worked around, a tail held back, a copy used instead, a link followed out of the logdir.
+    ``kind`` is one of :data:`NOTE_KINDS`; ``detail`` is one line with the counts."""
+
+    path: str
+    kind: str
+    detail: str
+    run: str | None = None  #: the run it belongs to, when it belongs to one
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"path": self.path, "kind": self.kind, "detail": self.detail, "run": self.run}
 
 
 @dataclass
@@ -97,11 +123,14 @@ class RunSet:
         scalars: pl.DataFrame,
         runs: dict[str, RunInfo],
         errors: list[ReadError] | None = None,
+        notes: list[FileNote] | None = None,
     ):
         self.logdir = logdir
         self.scalars = scalars
         self.runs = runs
         self.errors = list(errors or [])
+        #: Files read with damage, in part, replaced, skipped, or reached through a link out of the logdir.
+        self.notes = list(notes or [])
         self._series_cache: dict[tuple[str, str], Series] | None = None
         self._tags: dict[str, dict[str, str]] = {}
 
@@ -151,7 +180,15 @@ class RunSet:
             self.scalars.filter(pl.col("run").is_in(keep)),
             {r: self.runs[r] for r in keep},
             self.errors,
+            [n for n in self.notes if n.run is None or n.run in set(keep)],
         )
+
+    def file_counts(self) -> dict[str, int]:
+        """Files per outcome: ``unreadable`` (errors) and each FileNote kind (distinct paths)."""
+        counts = {"unreadable": len({e.path for e in self.errors})}
+        for kind in NOTE_KINDS:
+            counts[kind] = len({n.path for n in self.notes if n.kind == kind})
+        return counts
 
     # --- export -----------------------------------------------------------------
     def to_pandas(self):
@@ -180,7 +217,7 @@ class RunSet:
     def __repr__(self) -> str:
         return (
             f"RunSet({self.logdir!r}: {len(self.runs)} runs, {self.scalars.height} points, "
-            f"{len(self.errors)} errors)"
+            f"{len(self.errors)} errors" + (f", {len(self.notes)} file notes" if self.notes else "") + ")"
         )
 
     def _repr_html_(self) -> str:
@@ -197,4 +234,5 @@ class RunSet:
             f"</thead><tbody>{rows}</tbody></table>"
         )
         errs = "".join(f"<li>{html.escape(e.path)}: {html.escape(e.error)}</li>" for e in self.errors)
+        errs += "".join(f"<li>{html.escape(n.path)}: {html.escape(n.kind)}: {html.escape(n.detail)}</li>" for n in self.notes)
         return head + table + (f"<ul>{errs}</ul>" if errs else "")
