@@ -396,7 +396,7 @@ def _fnv(buf, t0, t1):
 
 
 @njit(cache=True, nogil=True)
-def _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags):
+def _rebuild_table(buf, table, thash, tag_off, tag_len, tag_slot, n_tags):
     table[:] = -1
     mask = table.shape[0] - 1
     for k in range(n_tags):
@@ -406,12 +406,24 @@ def _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags):
             s = (s + 1) & mask
         table[s] = k
         thash[s] = h
+        tag_slot[k] = s
 
 
 @njit(cache=True, nogil=True)
 def _next_header(buf, q, n):
-    """The first offset >= q holding a plausible record header, or -1."""
+    """The first offset >= q holding a plausible record header, or -1.
+
+    A header is never 12 zero bytes (the masked CRC of a zero length is not zero), so a
+    run of zeros (a sparse or preallocated file, what a crash leaves) is crossed at the
+    speed of a byte compare instead of a CRC per offset."""
     while q + 12 <= n:
+        if buf[q + 11] == 0 and buf[q] == 0:
+            z = q
+            while z < n and buf[z] == 0:
+                z += 1
+            if z - q >= 12:
+                q = z - 11  # the first offset whose 12 bytes are not all zeros
+                continue
         if _header_ok(buf, q, n):
             return q
         q += 1
@@ -419,7 +431,7 @@ def _next_header(buf, q, n):
 
 
 @njit(cache=True, nogil=True)
-def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_off, tag_len, starts, specials):
+def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_off, tag_len, tag_slot, starts, specials):
     """Parse records from ``state[0]`` on; see :func:`scan_events` for the outputs. Returns a _DONE/_FULL_* status."""
     n = buf.shape[0]
     pos = state[0]
@@ -635,6 +647,7 @@ def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_of
                     tid = n_tags
                     tag_off[n_tags] = t0
                     tag_len[n_tags] = tl
+                    tag_slot[n_tags] = slot
                     n_tags += 1
                     table[slot] = tid
                     thash[slot] = h
@@ -653,9 +666,13 @@ def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_of
         if not ok:
             n_out = first_out
             n_specials = first_special
-            if n_tags > first_tags:
-                n_tags = first_tags
-                _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags)
+            # Forget the tags this record added. They were the last inserted into the
+            # linear-probing table, so clearing their slots newest first restores it
+            # exactly: O(tags added), where a rebuild would cost O(all tags) per rolled-back
+            # record (quadratic in a file crafted with many of them).
+            while n_tags > first_tags:
+                n_tags -= 1
+                table[tag_slot[n_tags]] = -1
             if status != _DONE:  # out of room: resume at this record once the driver has grown the arrays
                 stats[STAT_RECORDS] -= 1
                 pos = rec_start
@@ -700,6 +717,7 @@ def scan_events(buf: np.ndarray):
     value = np.empty(cap, dtype=np.float64)
     tag_off = np.empty(32, dtype=np.int64)
     tag_len = np.empty(32, dtype=np.int64)
+    tag_slot = np.empty(32, dtype=np.int64)
     table = np.full(128, -1, dtype=np.int32)  # kept at >= 4x tag capacity: load factor <= 1/4
     thash = np.zeros(128, dtype=np.int64)
     starts = np.empty((4, 2), dtype=np.int64)
@@ -707,17 +725,17 @@ def scan_events(buf: np.ndarray):
     state = np.zeros(5, dtype=np.int64)
     stats = np.zeros(N_STATS, dtype=np.int64)
     while True:
-        status = _scan(buf, state, stats, tag_id, step, wall, value, table, thash, tag_off, tag_len, starts, specials)
+        status = _scan(buf, state, stats, tag_id, step, wall, value, table, thash, tag_off, tag_len, tag_slot, starts, specials)
         _, n_out, n_tags, n_starts, n_specials = state.tolist()
         if status == _DONE:
             break
         if status == _FULL_POINTS:
             tag_id, step, wall, value = (_grown(x, n_out) for x in (tag_id, step, wall, value))
         elif status == _FULL_TAGS:
-            tag_off, tag_len = _grown(tag_off, n_tags), _grown(tag_len, n_tags)
+            tag_off, tag_len, tag_slot = _grown(tag_off, n_tags), _grown(tag_len, n_tags), _grown(tag_slot, n_tags)
             table = np.full(4 * tag_off.shape[0], -1, dtype=np.int32)
             thash = np.zeros(table.shape[0], dtype=np.int64)
-            _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags)
+            _rebuild_table(buf, table, thash, tag_off, tag_len, tag_slot, n_tags)
         elif status == _FULL_STARTS:
             starts = _grown(starts, n_starts)
         elif status == _FULL_SPECIALS:
@@ -740,40 +758,39 @@ def scan_events(buf: np.ndarray):
 
 
 @njit(cache=True, nogil=True)
-def purge_superseded(tag_id, step, n_tags, start_pos, start_step):
-    """Keep-mask with TensorBoard's "later data wins" applied to one run's points in order.
+def purge_superseded(tag_id, step, tag_stream, start_pos, start_step, start_stream):
+    """Keep-mask with TensorBoard's purge applied to one run's points in order.
 
-    A point whose step is below the last kept step of its tag (a restart from a
-    checkpoint) drops that tag's kept points with step >= its step; a SessionLog
-    START at step s (before point ``start_pos[i]``) drops every tag's kept
-    points with step >= s (EventAccumulator's ``_Purge``). Each tag's kept
-    points stay sorted by step, so a purge pops from the tail of a per-tag list.
+    A restart at step s of a stream (a SessionLog START, or a new file of the same
+    writer that begins at step s: see :mod:`lrreport.ingest.tfevents`), placed before
+    point ``start_pos[j]``, supersedes the points logged before it, in the same stream
+    (``tag_stream`` of their tag), with step >= s: EventAccumulator's ``_Purge``, which
+    TensorBoard applies per run folder. Nothing else is dropped: a step that goes back
+    without a restart keeps both points, as TensorBoard does for today's event files.
+
+    One pass from the last point back, carrying per stream the lowest restart step seen
+    after the point: linear in points plus restarts, however many restarts a file holds.
     """
     n = tag_id.shape[0]
     keep = np.ones(n, dtype=np.bool_)
-    prev = np.empty(n, dtype=np.int64)
-    tail = np.full(n_tags, -1, dtype=np.int64)
-    si = 0
-    ns = start_pos.shape[0]
-    for i in range(n + 1):
-        while si < ns and start_pos[si] <= i:
-            s = start_step[si]
-            for t in range(n_tags):
-                k = tail[t]
-                while k >= 0 and step[k] >= s:
-                    keep[k] = False
-                    k = prev[k]
-                tail[t] = k
-            si += 1
-        if i == n:
-            break
-        t = tag_id[i]
-        s = step[i]
-        k = tail[t]
-        if k >= 0 and step[k] > s:
-            while k >= 0 and step[k] >= s:
-                keep[k] = False
-                k = prev[k]
-        prev[i] = k
-        tail[t] = i
+    n_streams = 1
+    for t in range(tag_stream.shape[0]):
+        if tag_stream[t] + 1 > n_streams:
+            n_streams = tag_stream[t] + 1
+    lowest = np.full(n_streams, np.iinfo(np.int64).max, dtype=np.int64)
+    active = np.zeros(n_streams, dtype=np.bool_)
+    order = np.argsort(start_pos, kind="mergesort")
+    j = order.shape[0] - 1
+    for i in range(n - 1, -1, -1):
+        # Restarts placed after point i (start_pos > i) now apply to it.
+        while j >= 0 and start_pos[order[j]] > i:
+            k = start_stream[order[j]]
+            if 0 <= k < n_streams:
+                if not active[k] or start_step[order[j]] < lowest[k]:
+                    lowest[k] = start_step[order[j]]
+                active[k] = True
+            j -= 1
+        k = tag_stream[tag_id[i]]
+        if active[k] and step[i] >= lowest[k]:
+            keep[i] = False
     return keep
