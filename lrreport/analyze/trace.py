@@ -43,8 +43,11 @@ def _boundaries(runset: RunSet, run: str, train_m: str = "train_loss", val_m: st
     if has.sum() >= 2:
         e = np.floor(ep[has] + 1e-9)
         s = st[has]
-        labels = np.unique(e)
-        ends = np.array([s[e == lab].max() for lab in labels], dtype=np.int64)
+        # The last step of each epoch, in one sort (a mask per epoch was quadratic: minutes
+        # for a log of a million epochs).
+        labels, inverse = np.unique(e, return_inverse=True)
+        ends = np.full(labels.size, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(ends, inverse, s)
         if labels.size >= 2:
             return labels, ends, "epoch"
     val = runset.series(run, val_m)
@@ -189,8 +192,10 @@ def _had_nonfinite(runset: RunSet, run: str, ends: np.ndarray, i: int) -> bool:
     return bool(np.any(~np.isfinite(s.value[m])))
 
 
-def _epoch_value(v: float, how: str) -> int:
-    return int(v) if math.isfinite(v) else -1
+def _epoch_value(v: float, how: str) -> int | None:
+    if not math.isfinite(v):
+        return -1
+    return int(v) if -(2**63) <= v < 2**63 else None  # an epoch beyond int64 (damage) has no row number
 
 
 def _label(v: float, how: str) -> str:

@@ -28,6 +28,8 @@ from html import escape
 
 import numpy as np
 
+from .values import drawable
+
 __all__ = [
     "MAX_POINTS",
     "TOL_BRIGHT",
@@ -174,10 +176,10 @@ def drop_flat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def prepare_line(label, x, y, color, max_points: int = MAX_POINTS, **kw) -> tuple[Line | None, np.ndarray]:
     """A drawable line (finite points, downsampled) and the x of its NaN/Inf points."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    x, _ = drawable(x)
+    y, clipped = drawable(y)  # beyond what an axis can span: drawn at the limit, and marked
     finite = np.isfinite(y)
-    bad = x[~finite]
+    bad = x[~finite | clipped]
     xs, ys = drop_flat(*downsample_minmax(x[finite], y[finite], max_points))
     line = Line(label, xs, ys, color, **kw) if len(xs) else None
     return line, bad
@@ -393,7 +395,7 @@ def render_lrfind_svg(key: str, title: str, lr: np.ndarray, loss: np.ndarray, su
         fig = _new_figure(5.2, 2.6)
         (ax,) = _axes_grid(fig, 5.2, [2.05], left=0.75)
         order = np.argsort(lr, kind="stable")
-        lr, loss = lr[order], loss[order]
+        lr, loss = drawable(lr[order])[0], drawable(loss[order])[0]
         ok = np.isfinite(loss) & np.isfinite(lr) & (lr > 0)
         x, y = downsample_minmax(lr[ok], loss[ok])
         ax.plot(x, y, color=TOL_BRIGHT["blue"], label="loss")
@@ -451,6 +453,9 @@ def render_sweep_svg(
         fig = _new_figure(5.6, 2.8)
         (ax,) = _axes_grid(fig, 5.6, [2.2], left=0.8, right=0.25, top=0.15)
         top = blended_transform_factory(ax.transData, ax.transAxes)
+        points = [(r, float(drawable([lr])[0][0]), float(drawable([v])[0][0]), p) for r, lr, v, p in points]
+        if good_range:
+            good_range = tuple(float(g) for g in drawable(good_range)[0])
         if good_range and good_range[0] and good_range[1] and good_range[0] > 0:
             lo, hi = good_range
             if hi > lo:
