@@ -17,6 +17,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .._environment import JIT_CACHE
+
 __all__ = [
     "debiased_ema",
     "downsample_keep_extremes",
@@ -54,7 +56,7 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
     return pd.Series(x).rolling(window, center=True, min_periods=1).median().to_numpy()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _ema(x: np.ndarray, weight: float) -> np.ndarray:
     out = np.empty(len(x), dtype=np.float64)
     last = 0.0

@@ -13,7 +13,7 @@ distinct tag names and the few ``_hparams_/*`` values.
 
 Why a hand-written wire parser: a Python loop over ``Event.FromString`` tops
 out below a million records a second; this walks the bytes at memory speed.
-Every ``@njit`` here is ``cache=True`` (the first call of a fresh install
+Every ``@njit`` here is ``cache=JIT_CACHE`` (see :mod:`lrreport._environment`; the first call of a fresh install
 compiles for a few seconds, later processes load the machine code from
 numba's cache) and ``nogil=True`` (several files parse in parallel threads).
 """
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from .._environment import JIT_CACHE
 
 __all__ = ["crc32c", "masked_crc32c", "purge_superseded", "scan_events"]
 
@@ -66,7 +68,7 @@ _DT_BFLOAT16 = 14
 _DT_HALF = 19
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _crc32c_update(buf, start, end, crc):
     t = _CRC_TABLES
     crc = crc ^ 0xFFFFFFFF
@@ -92,41 +94,41 @@ def _crc32c_update(buf, start, end, crc):
     return crc ^ 0xFFFFFFFF
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def crc32c(buf, start, end):
     """CRC-32C of ``buf[start:end]`` (a uint8 array), as a non-negative int."""
     return _crc32c_update(buf, start, end, np.int64(0))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def masked_crc32c(buf, start, end):
     """TFRecord's masked CRC-32C of ``buf[start:end]``."""
     c = _crc32c_update(buf, start, end, np.int64(0))
     return ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _u32(buf, p):
     return np.int64(buf[p]) | (np.int64(buf[p + 1]) << 8) | (np.int64(buf[p + 2]) << 16) | (np.int64(buf[p + 3]) << 24)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _i64(buf, p):
     return _u32(buf, p) | (_u32(buf, p + 4) << 32)  # wraps into the sign bit, as int64 bits should
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _f32(bits):
     """The float32 whose bits are ``bits`` (low 32 bits of an int), as float64."""
     return np.float64(np.uint32(bits & 0xFFFFFFFF).view(np.float32))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _f64(bits):
     return np.int64(bits).view(np.float64)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _header_ok(buf, pos, n):
     """True when a record header at ``pos`` has a valid length CRC and a length that fits the file."""
     if pos + 12 > n:
@@ -137,7 +139,7 @@ def _header_ok(buf, pos, n):
     return masked_crc32c(buf, pos, pos + 8) == _u32(buf, pos + 8)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _varint(buf, p, end):
     """Decode a varint at ``p``; returns (value, new_p) with new_p == -1 when malformed."""
     result = np.int64(0)
@@ -152,7 +154,7 @@ def _varint(buf, p, end):
     return result, -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _skip_field(buf, p, end, wire_type):
     """Skip one field's payload; returns the new position, -1 when malformed."""
     if wire_type == 0:
@@ -170,7 +172,7 @@ def _skip_field(buf, p, end, wire_type):
     return -1  # groups (3, 4) never occur in these protos; 6, 7 are invalid
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _len_field(buf, p, end):
     """Read a length prefix; returns (start, stop) of the payload, start == -1 when malformed."""
     ln, q = _varint(buf, p, end)
@@ -179,7 +181,7 @@ def _len_field(buf, p, end):
     return q, q + ln
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _half_to_float(h):
     sign = (h >> 15) & 1
     exp = (h >> 10) & 0x1F
@@ -193,7 +195,7 @@ def _half_to_float(h):
     return -v if sign else v
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _first_fixed(buf, p, end, packed, width, found):
     """Walk one float_val/double_val field (packed or a single fixed-width value) at ``p``;
     return (position after it, or -1 if it runs past ``end``; position of the first value
@@ -212,7 +214,7 @@ def _first_fixed(buf, p, end, packed, width, found):
     return p + width, found
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _tensor_scalar(buf, start, end):
     """Parse a TensorProto; returns (status, value): status 1 scalar kept, 0 not a kept scalar, -1 malformed."""
     dtype = 0
@@ -387,7 +389,7 @@ _FNV_OFFSET = -3750763034362895579  # FNV-1a 64-bit offset basis, as int64
 _FNV_PRIME = 1099511628211
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _fnv(buf, t0, t1):
     h = np.int64(_FNV_OFFSET)
     for j in range(t0, t1):
@@ -395,7 +397,7 @@ def _fnv(buf, t0, t1):
     return h
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _rebuild_table(buf, table, thash, tag_off, tag_len, tag_slot, n_tags):
     table[:] = -1
     mask = table.shape[0] - 1
@@ -409,7 +411,7 @@ def _rebuild_table(buf, table, thash, tag_off, tag_len, tag_slot, n_tags):
         tag_slot[k] = s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _next_header(buf, q, n):
     """The first offset >= q holding a plausible record header, or -1.
 
@@ -430,7 +432,7 @@ def _next_header(buf, q, n):
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_off, tag_len, tag_slot, starts, specials):
     """Parse records from ``state[0]`` on; see :func:`scan_events` for the outputs. Returns a _DONE/_FULL_* status."""
     n = buf.shape[0]
@@ -757,7 +759,7 @@ def scan_events(buf: np.ndarray):
     )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def purge_superseded(tag_id, step, tag_stream, start_pos, start_step, start_stream):
     """Keep-mask with TensorBoard's purge applied to one run's points in order.
 
