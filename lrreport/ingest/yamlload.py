@@ -28,8 +28,10 @@ text they wrap. Every failure is a :class:`~lrreport.ingest.base.LogReadError`.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
+import numpy as np
 import yaml
 
 from .base import LogReadError
@@ -40,6 +42,12 @@ __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_NODES", "load_yaml_text", "read_yaml
 MAX_ALIASES = 200
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+#: Nesting beyond which a file is refused before PyYAML sees it: its scanner keeps a list
+#: of possible keys per level, so parsing time grows with the square of the depth
+#: (5000 levels of ``[`` took 30 s). Within it, subtrees deeper than MAX_DEPTH are cut.
+MAX_SCAN_DEPTH = 512
+_QUOTED_OR_COMMENT = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|#[^\n]*")
+_LEAD = re.compile(r"^([ \t]*)((?:-[ \t]+)*)")
 
 
 class _Bounded(Exception):
@@ -152,10 +160,34 @@ BoundedSafeLoader.add_multi_constructor("", _plain)
 BoundedSafeLoader.add_multi_constructor("!", _plain)
 
 
+def nesting_depth(text: str) -> int:
+    """An upper estimate of a YAML text's nesting, in one linear pass: flow brackets outside
+    quotes and comments, and block levels (indentation steps plus leading ``- ``)."""
+    bare = _QUOTED_OR_COMMENT.sub("", text)
+    raw = np.frombuffer(bare.encode("utf-8", "replace"), dtype=np.uint8)
+    step = (raw == ord("[")).astype(np.int32) + (raw == ord("{")) - (raw == ord("]")) - (raw == ord("}"))
+    flow = int(np.cumsum(step).max()) if step.size else 0
+    block = 0
+    stack: list[int] = []
+    for line in bare.splitlines():
+        if not line.strip():
+            continue
+        m = _LEAD.match(line)
+        indent = len(m.group(1))
+        while stack and stack[-1] >= indent:
+            stack.pop()
+        stack.append(indent)
+        block = max(block, len(stack) + m.group(2).count("-"))
+    return max(flow, block)
+
+
 def load_yaml_text(data: str | bytes, where: str | os.PathLike = "<yaml>", refused: list[str] | None = None) -> Any:
     """Parse one YAML document within the bounds above; LogReadError when it cannot be. What
     was replaced by a "refused" text (an alias bomb, a loop, a subtree too deep) is appended
     to ``refused``."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    if nesting_depth(text) > MAX_SCAN_DEPTH:
+        raise LogReadError(where, f"YAML refused: nested deeper than {MAX_SCAN_DEPTH} levels")
     try:
         loader = BoundedSafeLoader(data)
         try:
