@@ -156,20 +156,33 @@ class RunSet:
         return dict(self._tags.get(run, {}))
 
     def _build_series_cache(self) -> None:
+        # Rows come in blocks of one (run, metric) (load() writes them so): each block is
+        # sorted by step on its own with numpy, a view when it is in order already. No
+        # polars call per metric (100,000 metric columns took 40 s) and no second copy of
+        # the whole table (a log of a million epochs).
         cache: dict[tuple[str, str], Series] = {}
         if self.scalars.height:
             df = self.scalars.select("run", "metric", "tag", "step", "epoch", "value")
-            for (run, metric), part in df.partition_by(["run", "metric"], as_dict=True, maintain_order=True).items():
-                self._tags.setdefault(run, {})[metric] = part["tag"][0]
-                # A stable sort keeps the written order of equal steps.
-                part = part.sort("step", maintain_order=True)
-                cache[(run, metric)] = Series(
-                    run=run,
-                    metric=metric,
-                    step=part["step"].to_numpy().astype(np.int64, copy=False),
-                    value=part["value"].to_numpy().astype(np.float64, copy=False),
-                    epoch=part["epoch"].fill_null(np.nan).to_numpy().astype(np.float64, copy=False),
-                )
+            blocks = df.select(pl.struct("run", "metric").rle_id().alias("b"))["b"].to_numpy()
+            n_pairs = df.select(pl.struct("run", "metric").n_unique()).item()
+            if int(blocks[-1]) + 1 != n_pairs:  # not in blocks (a RunSet built by hand): sort it
+                df = df.with_row_index("_i").sort(["run", "metric", "_i"]).drop("_i")
+                blocks = df.select(pl.struct("run", "metric").rle_id().alias("b"))["b"].to_numpy()
+            starts = np.concatenate(([0], np.flatnonzero(np.diff(blocks)) + 1))
+            stops = np.concatenate((starts[1:], [len(blocks)]))
+            step = df["step"].to_numpy().astype(np.int64, copy=False)
+            value = df["value"].to_numpy().astype(np.float64, copy=False)
+            epoch = df["epoch"].fill_null(np.nan).to_numpy().astype(np.float64, copy=False)
+            heads = df.select("run", "metric", "tag").gather(starts).iter_rows()
+            for (run, metric, tag), a, b in zip(heads, starts.tolist(), stops.tolist()):
+                self._tags.setdefault(run, {})[metric] = tag  # the tag of its first row, in written order
+                st = step[a:b]
+                if len(st) > 1 and np.any(st[1:] < st[:-1]):
+                    order = np.argsort(st, kind="stable")  # stable: equal steps keep their written order
+                    s_, v_, e_ = st[order], value[a:b][order], epoch[a:b][order]
+                else:
+                    s_, v_, e_ = st, value[a:b], epoch[a:b]
+                cache[(run, metric)] = Series(run=run, metric=metric, step=s_, value=v_, epoch=e_)
         self._series_cache = cache
 
     def subset(self, runs: list[str]) -> RunSet:

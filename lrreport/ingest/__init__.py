@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ..metrics import resolve_metrics
@@ -222,16 +223,17 @@ def _assemble_run(
     # the tag's rank: far cheaper than sorting millions of strings).
     rank = {t: i for i, t in enumerate(sorted(mapping))}
     source = "+".join(sorted({d.source for d in datas}))
-    frame = (
-        frame.with_columns(
-            pl.lit(name, dtype=pl.String).alias("run"),
-            pl.lit(source, dtype=pl.String).alias("source"),
-            pl.col("tag").replace_strict(mapping, return_dtype=pl.String).alias("metric"),
-            pl.col("tag").replace_strict(rank, return_dtype=pl.UInt32).alias("_rank"),
-        )
-        .sort("_rank", maintain_order=True)
-        .select(list(SCALARS_SCHEMA))
-    )
+    ranks = frame["tag"].replace_strict(rank, return_dtype=pl.UInt32)
+    r = ranks.to_numpy()
+    if len(r) > 1 and np.any(r[1:] < r[:-1]):
+        # Only when needed: sorting copies the whole run (a log of a million epochs, in
+        # CSV column order, is in tag order already).
+        frame = frame.gather(pl.Series(np.argsort(r, kind="stable")))
+    frame = frame.with_columns(
+        pl.lit(name, dtype=pl.String).alias("run"),
+        pl.lit(source, dtype=pl.String).alias("source"),
+        pl.col("tag").replace_strict(mapping, return_dtype=pl.String).alias("metric"),
+    ).select(list(SCALARS_SCHEMA))
     files = sorted({f for d in datas for f in d.files})
     info = RunInfo(
         run=name,

@@ -39,7 +39,7 @@ from ..metrics import SPLIT_WORDS, match_tag
 from .base import LogReadError, RunData, empty_frame
 from .files import complete_lines, read_bytes, read_head
 from .numbers import MAX_STEP
-from .restarts import describe_sessions, find_sessions, superseded
+from .restarts import describe_sessions, find_sessions, one_session, superseded
 
 __all__ = [
     "EPOCH_COLUMNS",
@@ -148,11 +148,28 @@ def csv_bytes(path: Path, data: bytes) -> tuple[bytes, list[tuple[str, str]], li
         damage.append(("damaged", f"{len(hit)} lines holding NUL bytes (zeros a crash leaves behind): the text before them skipped"))
         data = b"\n".join(ln for i, ln in enumerate(lines) if ln or i == len(lines) - 1)
     try:
-        data.decode("utf-8")
+        if not data.isascii():  # the usual log is ASCII: no decoding pass at all
+            data.decode("utf-8")
     except UnicodeDecodeError:
         data = data.decode("cp1252", errors="replace").encode("utf-8")
         notes.append(f"{path.name}: not UTF-8 text; read as cp1252 (Windows Latin-1)")
     return data, damage, notes
+
+
+#: Columns read from one CSV. No training log logs more metrics than this; a table that
+#: wide is data, and polars' reader holds a buffer per column (200,000 columns: 800 MB).
+MAX_COLUMNS = 20_000
+
+
+def _first_columns(data: bytes, limit: int) -> bytes:
+    """The CSV text with every row cut to its first ``limit`` fields (Python's csv module: quotes respected)."""
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline="")):
+        writer.writerow(row[:limit])
+    return out.getvalue().encode("utf-8")
 
 
 def _parse_csv(data: bytes, quote: bool) -> pl.DataFrame:
@@ -180,6 +197,10 @@ def read_wide_csv(path: Path, damage: list[tuple[str, str]] | None = None, notes
         if dmg and dmg[0][0] == "truncated":
             raise LogReadError(path, "no complete line yet: the only line has no line end (still being written?)")
         raise LogReadError(path, "empty file")
+    header_fields = data[: data.find(b"\n")].count(b",") + 1
+    if header_fields > MAX_COLUMNS:
+        data = _first_columns(data, MAX_COLUMNS)
+        dmg.append(("partial", f"{header_fields} columns: only the first {MAX_COLUMNS} read (a training log has far fewer)"))
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     quote = b'"' in data
     df = None
@@ -237,11 +258,57 @@ def _to_float(s: pl.Series) -> pl.Series:
     return s.str.strip_chars().cast(pl.Float64, strict=False)
 
 
-def _by_position(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    """Columns picked by name but renamed c0, c1, ...: a user's column called ``^.*$`` must not
-    be read as a regular expression by polars' column selectors."""
+#: Up to this many columns a table is converted column-wise (lean in memory); wider tables
+#: cell-wise through one unpivot (a polars expression per column costs ~25 us: seconds for
+#: a log of 100,000 columns).
+WIDE_COLUMNS = 1000
+
+
+def _positional(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Columns ``names`` renamed c0, c1, ...: picked by position, never by name (a user's
+    column called ``^.*$`` must not be read as a regular expression by polars)."""
     index = {c: i for i, c in enumerate(df.columns)}
-    return pl.DataFrame([df.to_series(index[c]).alias(f"c{k}") for k, c in enumerate(names)])
+    sub = df.clone()  # shallow: renaming it leaves the caller's frame alone
+    sub.columns = [f"c{i}" for i in range(df.width)]
+    if len(names) < df.width:
+        sub = sub.select([f"c{index[c]}" for c in names])
+        sub.columns = [f"c{k}" for k in range(len(names))]
+    return sub
+
+
+def _numbers(df: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, list[int], list[int]]:
+    """(the numeric cells of columns ``names`` as ``_row``, ``_k`` (index into names), ``_v``,
+    column by column; per column the cells present; per column the cells that are numbers)."""
+    sub = _positional(df, names)
+    if sub.width <= WIDE_COLUMNS:
+        # One column at a time: a tall log (a million rows) never holds two copies of its text.
+        present, numeric, parts = [], [], []
+        rows = pl.Series("_row", np.arange(sub.height, dtype=np.uint32))
+        for k in range(sub.width):
+            raw = sub.to_series(k)
+            vals = _to_float(raw)
+            present.append(raw.len() - raw.null_count())
+            numeric.append(vals.len() - vals.null_count())
+            if numeric[-1]:
+                has = vals.is_not_null()
+                parts.append(
+                    pl.DataFrame({"_row": rows.filter(has), "_v": vals.filter(has)}).with_columns(
+                        pl.lit(k, dtype=pl.UInt32).alias("_k")
+                    )
+                )
+        if not parts:
+            return pl.DataFrame(schema={"_row": pl.UInt32, "_v": pl.Float64, "_k": pl.UInt32}), present, numeric
+        return pl.concat(parts), present, numeric
+    else:
+        long = sub.with_row_index("_row").unpivot(index="_row", variable_name="_c", value_name="_raw")
+        long = long.with_columns(pl.col("_raw").str.strip_chars().cast(pl.Float64, strict=False).alias("_v"))
+        counts = long.group_by("_c").agg(pl.col("_raw").is_not_null().sum().alias("p"), pl.col("_v").is_not_null().sum().alias("n"))
+        by = {c: (p, n) for c, p, n in counts.iter_rows()}
+        present = [by.get(f"c{k}", (0, 0))[0] for k in range(len(names))]
+        numeric = [by.get(f"c{k}", (0, 0))[1] for k in range(len(names))]
+        long = long.filter(pl.col("_v").is_not_null()).drop("_raw")
+    long = long.with_columns(pl.col("_c").str.slice(1).cast(pl.UInt32).alias("_k")).drop("_c")
+    return long, present, numeric
 
 
 def wide_to_long(
@@ -298,10 +365,7 @@ def wide_to_long(
     metric_cols = [c for c in cols if c not in (step_col, epoch_col, time_col) and c not in skip and c != ""]
     if not metric_cols or n == 0:
         return empty_frame(), warnings
-    raw = _by_position(df, metric_cols)
-    vals = raw.select(pl.all().str.strip_chars().cast(pl.Float64, strict=False))
-    present = raw.select(pl.all().is_not_null().sum()).row(0)
-    numeric = vals.select(pl.all().is_not_null().sum()).row(0)
+    points, present, numeric = _numbers(df, metric_cols)
     keep = [k for k in range(len(metric_cols)) if numeric[k]]
     non_numeric = [metric_cols[k] for k in range(len(metric_cols)) if not numeric[k] and present[k]]
     if non_numeric:
@@ -315,14 +379,21 @@ def wide_to_long(
         damage.append(("damaged", f"{text_cells} cells that are not numbers skipped (in {_short(where)})"))
     if damage is not None and bad_rows.any():
         damage.append(("damaged", f"{int(bad_rows.sum())} rows with an unusable step (NaN, Inf or beyond 2**62) skipped"))
-    names = [f"c{k}" for k in keep]
-    wide = pl.DataFrame(
-        {"step": step, "epoch": epoch, "wall_time": wall, "_ok": pl.Series(~bad_rows, dtype=pl.Boolean)}
-    ).hstack(vals.select(names))
-    long = wide.unpivot(index=["step", "epoch", "wall_time", "_ok"], on=names, variable_name="_c", value_name="value")
-    long = long.filter(pl.col("value").is_not_null() & pl.col("_ok"))
-    tag = long["_c"].replace_strict({f"c{k}": metric_cols[k] for k in keep}, return_dtype=pl.String)
-    return long.with_columns(tag.alias("tag")).select("tag", "step", "epoch", "wall_time", "value"), warnings
+    ok_rows = ~bad_rows
+    rows = points["_row"].to_numpy()
+    sel = ok_rows[rows]
+    rows = rows[sel]
+    names = pl.Series("names", metric_cols, dtype=pl.String)
+    out = pl.DataFrame(
+        {
+            "tag": names.gather(points["_k"].filter(pl.Series(sel))),
+            "step": step.gather(rows),
+            "epoch": epoch.cast(pl.Float64).gather(rows),
+            "wall_time": wall.cast(pl.Float64).gather(rows),
+            "value": points["_v"].filter(pl.Series(sel)),
+        }
+    )
+    return out, warnings
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -355,19 +426,30 @@ def add_damage(path: Path, runs: list[RunData], damage: list[tuple[str, str]], n
 
 # --- one file, several runs -------------------------------------------------------
 def _text_columns(df: pl.DataFrame) -> dict[str, tuple[bool, int]]:
-    """Per column: (every present cell is text, not a number; distinct non-empty values, capped),
-    computed for all columns in one pass."""
+    """Per column: (every present cell is text, not a number; distinct non-empty values),
+    for all columns at once (column-wise, or cell-wise for very wide tables)."""
     if df.width == 0 or df.height == 0:
         return {}
-    raw = _by_position(df, list(df.columns))
-    stripped = raw.select(pl.all().str.strip_chars())
-    present = stripped.select(pl.all().is_not_null().sum()).row(0)
-    numeric = stripped.select(pl.all().cast(pl.Float64, strict=False).is_not_null().sum()).row(0)
-    distinct = stripped.select(pl.all().filter(pl.all() != "").n_unique()).row(0)
-    out = {}
-    for k, c in enumerate(df.columns):
-        out[c] = (present[k] > 0 and numeric[k] == 0, int(distinct[k]))
-    return out
+    names = df.columns  # a property that builds a list: once, not per column
+    sub = _positional(df, names)
+    if sub.width <= WIDE_COLUMNS:
+        out = {}
+        for k in range(sub.width):  # one column at a time: lean for a tall log
+            col = sub.to_series(k).str.strip_chars()
+            present = col.len() - col.null_count()
+            numeric = present - col.cast(pl.Float64, strict=False).null_count() + col.null_count()
+            text = present > 0 and numeric == 0
+            # Only a text column, or one named like a run label, can tell runs apart.
+            distinct = col.filter(col != "").n_unique() if text or names[k].strip().lower() in GROUP_COLUMNS else 0
+            out[names[k]] = (text, int(distinct))
+        return out
+    long = sub.unpivot(variable_name="_c", value_name="_raw").with_columns(pl.col("_raw").str.strip_chars())
+    stats = long.group_by("_c").agg(
+        pl.col("_raw").is_not_null().sum().alias("present"),
+        pl.col("_raw").cast(pl.Float64, strict=False).is_not_null().sum().alias("numeric"),
+        pl.col("_raw").filter(pl.col("_raw") != "").n_unique().alias("distinct"),
+    )
+    return {names[int(c[1:])]: (p > 0 and n == 0, int(d)) for c, p, n, d in stats.iter_rows()}
 
 
 def _contiguous(values: list[str | None]) -> bool:
@@ -493,25 +575,25 @@ def read_table_runs(
     out: list[RunData] = []
     for suffix, part, bounds in parts:
         if counter_col is not None:
-            counter = _to_float(part[counter_col]).to_numpy()
+            counter = _to_float(part[counter_col]).to_numpy().astype(np.float64)
+            with np.errstate(invalid="ignore"):
+                counter[np.abs(counter) > MAX_STEP] = np.nan  # damage, skipped later: no session boundary
         else:
             counter = np.full(part.height, np.nan)
-        sessions = find_sessions(counter, tuple(bounds))
+        sessions, why = one_session(find_sessions(counter, tuple(bounds)), part.height, what)
         if len(sessions) <= 1:
             dmg: list[tuple[str, str]] = []
             frame, w = wide_to_long(path, part, step_from_epoch=step_from_epoch, damage=dmg)
+            w = [f"{path.name}: {x}" for x in why] + w
             out.append(RunData(source=source, frame=frame, files=[str(path)], warnings=notes + w, run_suffix=suffix))
             add_damage(path, out[-1:], file_damage + dmg, extra_notes)
             continue
         drop = superseded(counter, sessions)
         fit_notes = describe_sessions(sessions, what)
         fits = sorted({s.fit for s in sessions})
+        fit_of_row = np.repeat([s.fit for s in sessions], [s.stop - s.start for s in sessions])
         for f in fits:
-            mask = np.zeros(part.height, dtype=bool)
-            for s in sessions:
-                if s.fit == f:
-                    mask[s.start : s.stop] = True
-            mask &= ~drop
+            mask = (fit_of_row == f) & ~drop
             dmg = []
             frame, w = wide_to_long(path, part.filter(pl.Series(mask)), step_from_epoch=step_from_epoch, damage=dmg)
             name = suffix if len(fits) == 1 else (f"{suffix}#fit{f}" if suffix else f"fit{f}")

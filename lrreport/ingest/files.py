@@ -248,6 +248,11 @@ def _read_upto(fh, size: int, path) -> bytes:
     chunks = []
     left = size
     try:
+        first = fh.read(size) if size else b""  # one allocation for the usual single read
+        if len(first) == size or not first:
+            return first
+        chunks.append(first)
+        left -= len(first)
         while left > 0:
             b = fh.read(min(left, 16 * MiB))
             if not b:

@@ -24,7 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Session", "describe_sessions", "find_sessions", "superseded"]
+__all__ = ["MAX_SESSIONS", "Session", "describe_sessions", "find_sessions", "one_session", "superseded"]
+
+#: More sessions than this in one log is no history of appended fits or resumes (a counter
+#: that jumps about: a shuffled or damaged log): it is read as one run, every row kept.
+MAX_SESSIONS = 100
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,19 @@ def find_sessions(counter: np.ndarray, boundaries: tuple[int, ...] = ()) -> list
                 fit += 1
         sessions.append(Session(s, stop, fit, first, resumed_after))
     return sessions
+
+
+def one_session(sessions: list[Session], n: int, what: str) -> tuple[list[Session], list[str]]:
+    """``sessions`` as they are, or, beyond MAX_SESSIONS, one session of all ``n`` rows and the
+    warning that says why (splitting would make thousands of runs, and cost their time)."""
+    if len(sessions) <= MAX_SESSIONS:
+        return sessions, []
+    first = sessions[0].first
+    why = (
+        f"the {what} counter goes back {len(sessions) - 1} times: too often for appended fits or resumes "
+        "(a shuffled or damaged log?); read as one run, every row kept"
+    )
+    return [Session(0, n, 1, first, None)], [why]
 
 
 def _fmt(x: float) -> str:

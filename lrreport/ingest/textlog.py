@@ -68,7 +68,7 @@ from ..metrics import SPLIT_WORDS, split_words
 from .base import LogReadError, RunData, frame_from_columns
 from .files import check_time, open_log, read_head_tail
 from .numbers import MAX_STEP, to_step, to_value
-from .restarts import describe_sessions, find_sessions, superseded
+from .restarts import describe_sessions, find_sessions, one_session, superseded
 
 __all__ = ["TextParse", "parse_lines", "read_text_log", "sniff_text_log", "text_of_notebook"]
 
@@ -530,7 +530,7 @@ def events_to_runs(path: Path, parse: TextParse, source: str = "text") -> list[R
     if not any(e.metrics for e in events):
         raise LogReadError(path, "no training-progress lines recognised (epoch/step lines with named metric values)")
     counter, what = _counter(events)
-    sessions = find_sessions(counter)
+    sessions, too_many = one_session(find_sessions(counter), len(events), what)
     # A line without an epoch of its own belongs to the epoch printed before it: it is
     # superseded with that epoch when a later session resumes before it.
     filled = counter.copy()
@@ -562,7 +562,7 @@ def events_to_runs(path: Path, parse: TextParse, source: str = "text") -> list[R
             [p.value for p in points],
             epoch=[p.epoch for p in points],
         )
-        warnings = [f"{path.name}: {x}" for x in fit_notes[f] + notes]
+        warnings = [f"{path.name}: {x}" for x in too_many + fit_notes[f] + notes]
         if any(e.from_dict and e.step is None for e in evs):
             warnings.append(f"{path.name}: the printed dicts carry no step; the step is the count of logging moments")
         suffix = f"fit{f}" if len(fits) > 1 else ""
