@@ -92,7 +92,7 @@ def parse_metric_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     floats = df["s"].cast(pl.Float64, strict=False).fill_null(np.nan).to_numpy()
     missing = df["s"].is_null().to_numpy()  # the older two-field lines: step 0
     float_ok = np.isfinite(floats) & (np.abs(np.nan_to_num(floats)) <= MAX_STEP)
-    s_ok = missing | (is_int & (np.abs(ints) <= MAX_STEP)) | (~is_int & float_ok)
+    s_ok = missing | (is_int & (ints <= MAX_STEP) & (ints >= -MAX_STEP)) | (~is_int & float_ok)
     # Integers exactly as written (no rounding through float); "2.0" or "1e3" truncated.
     steps = np.where(is_int, ints, np.trunc(np.where(float_ok, floats, 0.0)).astype(np.int64))
     steps = np.where(missing, 0, steps)

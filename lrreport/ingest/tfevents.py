@@ -65,6 +65,7 @@ from ._tfrecord import (
 )
 from .base import FRAME_SCHEMA, LogReadError, RunData
 from .files import read_array
+from .numbers import MAX_STEP
 
 __all__ = ["EventFile", "is_event_file", "read_event_file", "read_event_files", "read_tfevents_run"]
 
@@ -304,8 +305,18 @@ def read_tfevents_run(run_dir: Path, files: list[Path], workers: int | None = No
     ts = np.asarray(tag_stream, dtype=np.int64) if tag_stream else np.zeros(1, np.int64)
     keep = purge_superseded(tag_index, step, ts, sp, ss, sk)
     n_dropped = int(keep.size - np.count_nonzero(keep))
-    if n_dropped:
+    # A step beyond 2**62 is damage (a flipped bit in its varint): skipped and counted, so
+    # nothing downstream computes with steps near the int64 limits.
+    far = (step > MAX_STEP) | (step < -MAX_STEP)  # not np.abs: abs(-2**63) overflows
+    if far.any():
+        n_far = int(np.count_nonzero(far & keep))
+        keep &= ~far
+        if n_far:
+            warnings.append(f"{n_far} points with a step beyond 2**62 skipped (damaged records?)")
+            notes.append(FileNote(str(run_dir), "damaged", f"{n_far} points with a step beyond 2**62 skipped"))
+    if not keep.all():
         tag_index, step, wall, value = tag_index[keep], step[keep], wall[keep], value[keep]
+    if n_dropped:
         warnings.append(
             f"{n_dropped} points superseded by a restart (a restart event, or the same writer starting a new "
             "file at an earlier step; later data wins, as in TensorBoard)"

@@ -83,8 +83,9 @@ RUN_CONFIG = 4
 
 
 def is_wandb_run_dir(d: Path, files: list[str]) -> bool:
-    """A W&B run folder: it holds a ``.wandb`` record log, or W&B's ``files/`` folder."""
-    if any(f.endswith(".wandb") for f in files):
+    """A W&B run folder: it holds a ``run-<id>.wandb`` record log, or W&B's ``files/`` folder.
+    (Any ``*.wandb`` name would make a stray file stop the walk of everything beside it.)"""
+    if any(f.startswith("run-") and f.endswith(".wandb") for f in files):
         return True
     sub = d / "files"
     return (sub / "wandb-summary.json").is_file() or ((sub / "config.yaml").is_file() and (sub / "wandb-metadata.json").is_file())
