@@ -338,6 +338,7 @@ def wide_to_long(
     n = df.height
     epoch = _to_float(df[epoch_col]) if epoch_col is not None else pl.Series("epoch", [None] * n, dtype=pl.Float64)
     wall = _to_float(df[time_col]) if time_col is not None else pl.Series("wall_time", [None] * n, dtype=pl.Float64)
+    counter_col = step_col if step_col is not None else epoch_col
     if step_col is not None:
         step_f = _to_float(df[step_col])
     elif epoch_col is not None:
@@ -349,10 +350,14 @@ def wide_to_long(
         epoch = step_f.alias("epoch")
         if n:
             warnings.append(f"{path.name}: no epoch or step column; row k is read as epoch k (from 0)")
-    # A step that is there but no usable counter (NaN, Inf, beyond int64) is damage: its
-    # row's values are skipped, not moved to step 0.
+    # A step that is there but no usable counter (text, NaN, Inf, beyond int64) is damage:
+    # its row's values are skipped, not moved to step 0 or to the step before.
     step_np = step_f.to_numpy().astype(np.float64)
-    present_step = ~step_f.is_null().to_numpy()
+    if counter_col is not None:
+        raw_counter = df[counter_col].str.strip_chars()
+        present_step = (raw_counter.is_not_null() & (raw_counter != "")).fill_null(False).to_numpy()
+    else:
+        present_step = ~step_f.is_null().to_numpy()
     usable = np.isfinite(step_np) & (np.abs(step_np) <= MAX_STEP)
     bad_rows = present_step & ~usable
     # Rows whose step is missing (Lightning's lr rows have one; hand-edited files may not)
@@ -378,7 +383,7 @@ def wide_to_long(
         where = ", ".join(metric_cols[k] for k in keep if present[k] > numeric[k])
         damage.append(("damaged", f"{text_cells} cells that are not numbers skipped (in {_short(where)})"))
     if damage is not None and bad_rows.any():
-        damage.append(("damaged", f"{int(bad_rows.sum())} rows with an unusable step (NaN, Inf or beyond 2**62) skipped"))
+        damage.append(("damaged", f"{int(bad_rows.sum())} rows with an unusable step or epoch (not a number, NaN, Inf or beyond 2**62) skipped"))
     ok_rows = ~bad_rows
     rows = points["_row"].to_numpy()
     sel = ok_rows[rows]

@@ -77,6 +77,7 @@ def parse_metric_lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray,
             separator=" ",
             schema={"t": pl.String, "v": pl.String, "s": pl.String},
             missing_columns="insert",
+            extra_columns="ignore",  # old and new stores: the first three fields, as MLflow writes them
             truncate_ragged_lines=True,
             ignore_errors=True,
             quote_char=None,
