@@ -749,3 +749,16 @@ def test_truncated_event_file_keeps_complete_records(tmp_path):
         rs = lrreport.load(tmp_path)
         s = rs.series("run", "train_loss")
         assert s.value.tolist() == [float(x) for x in s.step.tolist()] and len(s) in (28, 29)
+
+
+def test_time_budget_per_file_stops_a_slow_read(tmp_path):
+    """The budget is cooperative: readers whose loops run in Python check it. With no time at
+    all, a text log stops at its first check, with a one-line reason, and the others are read."""
+    good_run(tmp_path)
+    (tmp_path / "train.log").write_text("".join(f"Epoch {e}/50 - loss: {1 / e:.4f}\n" for e in range(1, 51)))
+    rs = lrreport.load(tmp_path, max_seconds=0)
+    assert "good" in rs.runs
+    (err,) = rs.errors
+    assert err.path.endswith("train.log") and "longer than the 0 s limit" in err.error
+    again = lrreport.load(tmp_path)
+    assert len(again.runs) == 2 and not again.errors

@@ -110,6 +110,11 @@ def _seed_files() -> dict[str, tuple[str, bytes]]:
     text = REPO / "tests" / "data" / "text" / "keras3_fit_verbose1.txt"
     if text.is_file():
         out["text"] = ("train.log", text.read_bytes())
+    mlflow = next((s / "schedule-cut-early" / "mlruns").glob("*/*/metrics"), None)
+    if mlflow is not None:
+        metric = sorted(p for p in mlflow.rglob("*") if p.is_file())[0]
+        out["mlflow"] = (metric.relative_to(mlflow.parent.parent.parent).as_posix(), metric.read_bytes())
+        out["mlflow_meta"] = ("meta.yaml", (mlflow.parent / "meta.yaml").read_bytes())
     return out
 
 
@@ -129,7 +134,14 @@ def test_every_reader_survives_mutated_files(tmp_path_factory, kind, seed, round
     run.mkdir()
     if kind == "hparams_yaml":
         (run / "metrics.csv").write_bytes(SEEDS["lightning_csv"][1])
-    (run / name).write_bytes(data)
+    if kind.startswith("mlflow"):  # a whole MLflow run, one file of it damaged
+        src = next((REPO / "sample_logs" / "schedule-cut-early" / "mlruns").glob("*/*/metrics")).parent.parent.parent
+        shutil.rmtree(run)
+        shutil.copytree(src, run)
+        target = next(run.glob("*/*/meta.yaml")) if kind == "mlflow_meta" else run / name
+    else:
+        target = run / name
+    target.write_bytes(data)
     case = hostile.Case(kind, "mutated")
     hostile.good_run(root, case)
     rs = lrreport.load(root, workers=1)
