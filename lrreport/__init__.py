@@ -10,11 +10,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .analyze import analyze
-from .analyze.analysis import Analysis, Finding, LRFindResult, Sweep
-from .ingest import LogReadError, load
-from .report import Report
-from .runs import ReadError, RunInfo, RunSet
+from . import _environment
+
+_environment.configure()  # before numba or matplotlib is imported: caches where they can be written
+
+from .analyze import analyze  # noqa: E402
+from .analyze.analysis import Analysis, Finding, LRFindResult, Sweep  # noqa: E402
+from .ingest import LogReadError, load  # noqa: E402
+from .report import Report  # noqa: E402
+from .runs import ReadError, RunInfo, RunSet  # noqa: E402
 
 __all__ = [
     "Analysis",

@@ -35,7 +35,9 @@ from .analyze.config import Config
 from .analyze.summary import COMPACT_ABOVE
 from .cache import SummaryCache, fingerprint
 from .remote import is_url, mirror, to_url
-from .ingest.detect import RunSource, discover
+from .ingest import finish_reading, start_reading
+from .ingest.detect import RunSource
+from .ingest.files import ReadLimits, path_display
 from .progress import progress_bar
 from .runs import ReadError
 
@@ -49,31 +51,28 @@ MIN_SOURCES_FOR_PROCESSES = 8
 MIN_BYTES_FOR_PROCESSES = 32 << 20
 
 
-def process_source(src: RunSource, logdir: str, config: Config, allow_pickle: bool, compact: bool) -> tuple[list, list[ReadError]]:
-    """Read one source and summarise each run it holds: (summaries, read errors). What a
-    worker runs; it never raises for a file's content (a failure is a ReadError)."""
+def process_source(
+    src: RunSource, logdir: str, config: Config, allow_pickle: bool, compact: bool, limits: ReadLimits | None = None
+) -> tuple[list, list[ReadError], list]:
+    """Read one source and summarise each run it holds: (summaries, read errors, file notes).
+    What a worker runs; it never raises for a file's content (a failure is a ReadError)."""
     import numpy as np
 
     from .analyze.summary import summarize_run
-    from .ingest import read_runs
-    from .metrics import resolve_metrics  # noqa: F401  (imported here so a worker's import cost is paid once)
+    from .ingest import read_one
     from .runs import RunSet
 
-    try:
-        runs, errors = read_runs(src, Path(logdir), allow_pickle)
-    except MemoryError:
-        return [], [ReadError(str(src.root), "out of memory while reading")]
-    except Exception as exc:  # a reader bug must cost only this source
-        return [], [ReadError(str(src.root), f"unexpected {type(exc).__name__}: {exc}".splitlines()[0])]
+    got = read_one(src, Path(logdir), allow_pickle, limits or ReadLimits(root=logdir))
+    errors = list(got.errors)
     summaries = []
-    for name, info, frame in runs:
+    for name, info, frame in got.runs:
         rs = RunSet(logdir, frame, {name: info}, [])
         try:
             with np.errstate(all="ignore"):
                 summaries.append(summarize_run(rs, name, config, compact=compact))
         except Exception as exc:  # an analysis bug must cost only this run
             errors.append(ReadError(str(info.path), f"could not be analysed ({type(exc).__name__}: {exc})".splitlines()[0]))
-    return summaries, errors
+    return summaries, errors, got.notes
 
 
 def _portable(src: RunSource) -> RunSource:
@@ -142,6 +141,8 @@ def analyze_logdir(
     progress: bool | None = None,
     cache: SummaryCache | None = None,
     stats: dict[str, int] | None = None,
+    max_file_bytes: int | None = None,
+    max_seconds: float | None = None,
 ) -> Analysis:
     """Read and analyse every run under ``path`` one source at a time (see the module
     docstring); the same Analysis as ``analyze(load(path))``, without holding the points.
@@ -155,20 +156,17 @@ def analyze_logdir(
         # Object storage: read through an up-to-date local mirror; outputs name the URL.
         local, _ = mirror(str(path))
         a = analyze_logdir(local, config=config, workers=workers, dask=dask, allow_pickle=allow_pickle,
-                           progress=progress, cache=cache, stats=stats)
+                           progress=progress, cache=cache, stats=stats, max_file_bytes=max_file_bytes,
+                           max_seconds=max_seconds)
         return _as_url(a, local, str(path))
-    logdir = Path(path)
-    if not logdir.exists():
-        raise FileNotFoundError(f"{path}: no such file or directory")
-    logdir = logdir.resolve() if not logdir.is_absolute() else logdir
-    sources = discover(logdir, allow_pickle)
+    logdir, limits, sources, errors, notes = start_reading(path, allow_pickle, max_file_bytes, max_seconds)
     compact = len(sources) > COMPACT_ABOVE
-    args = (str(logdir), config, allow_pickle, compact)
+    args = (str(logdir), config, allow_pickle, compact, limits)
 
     keys: list[str | None] = [None] * len(sources)
     done: list[tuple | None] = [None] * len(sources)
     if cache is not None and cache.enabled:
-        settings = f"{config!r}\0{allow_pickle}\0{compact}\0{logdir}"
+        settings = f"{config!r}\0{allow_pickle}\0{compact}\0{logdir}\0{limits!r}"
         for i, src in enumerate(sources):
             keys[i] = fingerprint(src, settings)
             done[i] = cache.get(keys[i])
@@ -196,12 +194,13 @@ def analyze_logdir(
     if stats is not None:
         stats.update({"sources": len(sources), "read": len(todo), "cached": len(sources) - len(todo)})
     summaries: dict[str, Any] = {}
-    errors: list[ReadError] = []
-    for got, errs in done:
+    for got, errs, found_notes in done:
         errors.extend(errs)
+        notes.extend(found_notes)
         for s in got:
             summaries[s.info.run] = s
-    return combine_summaries(str(path), summaries, errors, config)
+    errors, notes = finish_reading(errors, notes)
+    return combine_summaries(path_display(path), summaries, errors, config, notes)
 
 
 def _as_url(a: Analysis, local: Path, url: str) -> Analysis:
@@ -217,18 +216,14 @@ def _as_url(a: Analysis, local: Path, url: str) -> Analysis:
     return a
 
 
-def _inventory_source(src: RunSource, logdir: str, allow_pickle: bool) -> tuple[list, list[ReadError]]:
-    from .ingest import read_runs
-
-    try:
-        runs, errors = read_runs(src, Path(logdir), allow_pickle)
-    except Exception as exc:  # noqa: BLE001 - one source's failure costs only itself
-        return [], [ReadError(str(src.root), f"unexpected {type(exc).__name__}: {exc}".splitlines()[0])]
-    return [info for _, info, _ in runs], errors
-
-
 def inventory(
-    path: str | os.PathLike, *, workers: int | None = None, allow_pickle: bool = False, progress: bool | None = None
+    path: str | os.PathLike,
+    *,
+    workers: int | None = None,
+    allow_pickle: bool = False,
+    progress: bool | None = None,
+    max_file_bytes: int | None = None,
+    max_seconds: float | None = None,
 ):
     """The runs under ``path`` with their metadata (format, metrics, points, warnings) and the
     files that could not be read, as a RunSet without points: what ``lrreport ls`` lists,
@@ -238,31 +233,36 @@ def inventory(
 
     if is_url(path):
         local, _ = mirror(str(path))
-        rs = inventory(local, workers=workers, allow_pickle=allow_pickle, progress=progress)
+        rs = inventory(local, workers=workers, allow_pickle=allow_pickle, progress=progress,
+                       max_file_bytes=max_file_bytes, max_seconds=max_seconds)
         rs.logdir = str(path)
         for info in rs.runs.values():
             info.path = to_url(info.path, local, str(path))
             info.files = [to_url(f, local, str(path)) for f in info.files]
         rs.errors = [ReadError(to_url(e.path, local, str(path)), e.error) for e in rs.errors]
         return rs
-    logdir = Path(path)
-    if not logdir.exists():
-        raise FileNotFoundError(f"{path}: no such file or directory")
-    logdir = logdir.resolve() if not logdir.is_absolute() else logdir
-    sources = discover(logdir, allow_pickle)
     from concurrent.futures import ThreadPoolExecutor
+    import contextvars
 
+    from .ingest import read_one
+
+    logdir, limits, sources, errors, notes = start_reading(path, allow_pickle, max_file_bytes, max_seconds)
     bar = progress_bar(len(sources), "reading runs", progress)
-    infos, errors = {}, []
+    infos = {}
+    ctx = contextvars.copy_context()
     # Threads: the event-file parser releases the GIL, and a thread's runs are let go at once.
     with ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as pool:
-        for got, errs in pool.map(lambda s: _inventory_source(s, str(logdir), allow_pickle), sources):
-            errors.extend(errs)
-            for info in got:
-                infos[info.run] = info
+        futures = [pool.submit(ctx.copy().run, read_one, s, logdir, allow_pickle, limits) for s in sources]
+        for fut in futures:
+            got = fut.result()
+            errors.extend(got.errors)
+            notes.extend(got.notes)
+            for name, info, _ in got.runs:
+                infos[name] = info
             if bar is not None:
                 bar.update(1)
     if bar is not None:
         bar.close()
     runs = {k: infos[k] for k in sorted(infos)}
-    return RunSet(str(path), pl.DataFrame(schema=SCALARS_SCHEMA), runs, sorted(errors, key=lambda e: e.path))
+    errors, notes = finish_reading(errors, notes)
+    return RunSet(path_display(path), pl.DataFrame(schema=SCALARS_SCHEMA), runs, errors, notes)

@@ -14,7 +14,6 @@ written while a run trains shows a consistent prefix of it.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

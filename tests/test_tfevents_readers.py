@@ -152,16 +152,19 @@ def test_every_scalar_encoding_reads_the_same(tmp_path: Path):
 @settings(max_examples=300, deadline=None)
 @given(
     points=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 30)), max_size=120),
-    starts=st.lists(st.tuples(st.integers(0, 120), st.integers(0, 30)), max_size=4),
+    starts=st.lists(st.tuples(st.integers(0, 120), st.integers(0, 30), st.integers(0, 2)), max_size=4),
+    streams=st.lists(st.integers(0, 2), min_size=5, max_size=5),
 )
-def test_restart_purge_is_the_same(points, starts):
+def test_restart_purge_is_the_same(points, starts, streams):
     tag = np.array([t for t, _ in points], dtype=np.int32)
     step = np.array([s for _, s in points], dtype=np.int64)
-    starts = sorted((min(p, len(points)), s) for p, s in starts)
-    sp = np.array([p for p, _ in starts], dtype=np.int64)
-    ss = np.array([s for _, s in starts], dtype=np.int64)
-    a = kernel().purge_superseded(tag, step, 5, sp, ss)
-    b = _tfrecord_py.purge_superseded(tag, step, 5, sp, ss)
+    starts = sorted((min(p, len(points)), s, k) for p, s, k in starts)
+    sp = np.array([p for p, _, _ in starts], dtype=np.int64)
+    ss = np.array([s for _, s, _ in starts], dtype=np.int64)
+    sk = np.array([k for _, _, k in starts], dtype=np.int64)
+    tag_stream = np.array(streams, dtype=np.int64)
+    a = kernel().purge_superseded(tag, step, tag_stream, sp, ss, sk)
+    b = _tfrecord_py.purge_superseded(tag, step, tag_stream, sp, ss, sk)
     assert np.array_equal(a, b)
 
 

@@ -53,7 +53,7 @@ def analyze(runset: RunSet, config: Config | None = None, *, progress: bool | No
 
 
 def combine_summaries(
-    logdir: str, summaries: dict, errors: list, config: Config | None = None
+    logdir: str, summaries: dict, errors: list, config: Config | None = None, notes: list | None = None
 ) -> Analysis:
     """The Analysis of runs analysed one by one (:func:`.summary.summarize_run`, in workers
     or on a cluster): sweeps and verdicts from their summaries alone. The RunSet it holds
@@ -64,7 +64,7 @@ def combine_summaries(
     config = config or Config()
     names = sorted(summaries)
     runset = RunSet(logdir, pl.DataFrame(schema=SCALARS_SCHEMA), {n: summaries[n].info for n in names},
-                    sorted(errors, key=lambda e: e.path))
+                    errors, notes or [])
     results = {n: summaries[n].result for n in names}
     return combine(runset, results, config, summaries={n: summaries[n] for n in names})
 

@@ -40,16 +40,31 @@ def severity_rank(sev: str | None) -> int:
     return SEVERITIES.index(sev) + 1 if sev in SEVERITIES else 0
 
 
+#: Integers kept as integers in outputs; beyond int64 a value is damage, written as a float.
+_INT64 = 1 << 63
+#: Nesting kept by clean(): hyperparameters are flat (lrreport.ingest); evidence is shallow.
+MAX_CLEAN_DEPTH = 16
+
+
 def clean_number(x: Any) -> Any:
-    """JSON-safe numbers: NaN/Inf become strings, numpy scalars become Python ones, floats rounded to 6 significant digits."""
+    """JSON-safe numbers: NaN/Inf become strings, numpy scalars become Python ones, floats rounded to 6
+    significant digits, integers beyond int64 floats (or "Infinity"); never raises."""
     if isinstance(x, bool) or x is None or isinstance(x, str):
         return x
     if isinstance(x, int):
-        return x
+        if -_INT64 <= x < _INT64:
+            return x
+        try:
+            x = float(x)
+        except OverflowError:
+            return "Infinity" if x > 0 else "-Infinity"
     try:
         f = float(x)
-    except (TypeError, ValueError):
-        return str(x)
+    except (TypeError, ValueError, OverflowError):
+        try:
+            return str(x)
+        except Exception:
+            return f"<{type(x).__name__}>"
     if hasattr(x, "dtype") and getattr(x.dtype, "kind", "f") in "iu":
         return int(x)
     if math.isnan(f):
@@ -61,11 +76,18 @@ def clean_number(x: Any) -> Any:
     return float(f"{f:.6g}")
 
 
-def clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean(v) for v in obj]
+def clean(obj: Any, _depth: int = 0, _path: frozenset = frozenset()) -> Any:
+    """``obj`` with every number made JSON-safe (:func:`clean_number`); a container that
+    contains itself, or nests deeper than MAX_CLEAN_DEPTH, is cut with a text saying so."""
+    if isinstance(obj, (dict, list, tuple)):
+        if id(obj) in _path:
+            return "<loop>"
+        if _depth >= MAX_CLEAN_DEPTH:
+            return "<nested too deeply>"
+        inner = _path | {id(obj)}
+        if isinstance(obj, dict):
+            return {str(k): clean(v, _depth + 1, inner) for k, v in obj.items()}
+        return [clean(v, _depth + 1, inner) for v in obj]
     return clean_number(obj)
 
 
@@ -497,7 +519,7 @@ class Analysis:
                     "format": info.source,
                     "metrics": list(info.metrics),
                     "points": info.points,
-                    "hparams": clean(dict(sorted(info.hparams.items()))),
+                    "hparams": clean(dict(sorted(info.hparams.items(), key=lambda kv: str(kv[0])))),
                     "warnings": list(info.warnings),
                     "verdict": self.verdicts[name].to_dict() if name in self.verdicts else None,
                     "worst_severity": self.worst_severity(name),
@@ -513,12 +535,14 @@ class Analysis:
                 "runs": len(runs),
                 "healthy": sum(1 for v in self.verdicts.values() if v.healthy),
                 "unreadable_files": len(self.runset.errors),
+                "files": self.runset.file_counts(),
                 "findings": self.counts(),
                 "verdicts": self.verdict_counts(),
             },
             "runs": runs,
             "sweeps": [s.to_dict() for s in self.sweeps],
             "errors": [e.to_dict() for e in self.runset.errors],
+            "file_notes": [n.to_dict() for n in self.runset.notes],
         }
 
     def __repr__(self) -> str:

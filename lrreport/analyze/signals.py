@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+
 __all__ = [
     "bin_medians",
     "debiased_ema",

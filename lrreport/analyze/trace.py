@@ -235,8 +235,10 @@ def _nonfinite_per_epoch(s: Series | None, ends: np.ndarray) -> np.ndarray:
     return out
 
 
-def _epoch_value(v: float, how: str) -> int:
-    return int(v) if math.isfinite(v) else -1
+def _epoch_value(v: float, how: str) -> int | None:
+    if not math.isfinite(v):
+        return -1
+    return int(v) if -(2**63) <= v < 2**63 else None  # an epoch beyond int64 (damage) has no row number
 
 
 def _label(v: float, how: str) -> str:

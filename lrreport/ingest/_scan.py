@@ -90,8 +90,8 @@ def scan_events(buf: np.ndarray):
     return _kernel().scan_events(buf)
 
 
-def purge_superseded(tag_id, step, n_tags, start_pos, start_step) -> np.ndarray:
-    """Keep-mask of TensorBoard's "later data wins"; see :func:`._tfrecord.purge_superseded`."""
-    if _kernel_ready:  # the run was large enough for the kernel to read: its purge is O(n) compiled
-        return _kernel().purge_superseded(tag_id, step, n_tags, start_pos, start_step)
-    return _tfrecord_py.purge_superseded(tag_id, step, n_tags, start_pos, start_step)
+def purge_superseded(tag_id, step, tag_stream, start_pos, start_step, start_stream) -> np.ndarray:
+    """Keep-mask of TensorBoard's purge after restarts; see :func:`._tfrecord.purge_superseded`."""
+    if _kernel_ready:  # the run was large enough for the kernel to read: its purge is compiled
+        return _kernel().purge_superseded(tag_id, step, tag_stream, start_pos, start_step, start_stream)
+    return _tfrecord_py.purge_superseded(tag_id, step, tag_stream, start_pos, start_step, start_stream)

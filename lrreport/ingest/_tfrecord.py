@@ -13,11 +13,12 @@ distinct tag names and the few ``_hparams_/*`` values.
 
 Why a hand-written wire parser: a Python loop over ``Event.FromString`` tops
 out below a million records a second; this walks the bytes at memory speed.
-Every ``@njit`` here is ``cache=True`` (the first call after an install
-compiles for 10-25 s on 2 cores, later processes load the machine code from
-numba's cache, ~0.5 s with numba's import) and ``nogil=True`` (several files
-parse in parallel threads). That start-up cost is why :mod:`._scan` gives a
-process's first megabytes to :mod:`._tfrecord_py`, the same reader in Python.
+Every ``@njit`` here is ``cache=JIT_CACHE`` (see :mod:`lrreport._environment`: numba's
+cache when it has a writable place, else none) and ``nogil=True`` (several files parse
+in parallel threads). The first call after an install compiles for 10-25 s on 2 cores;
+later processes load the machine code from numba's cache (~0.5 s with numba's import).
+That start-up cost is why :mod:`._scan` gives a process's first megabytes to
+:mod:`._tfrecord_py`, the same reader in Python.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from numba import njit
 # (numba's cache is keyed on this file alone: fine for these, they are the format's and never change.)
 from . import _tfrecord_py as _fmt
 from ._tfrecord_py import N_STATS, STAT_CORRUPT, STAT_MALFORMED, STAT_RECORDS, STAT_SKIPPED_BYTES, STAT_TRUNCATED
+from .._environment import JIT_CACHE
+
 
 _DT_FLOAT, _DT_DOUBLE, _DT_INT32, _DT_INT64 = _fmt.DT_FLOAT, _fmt.DT_DOUBLE, _fmt.DT_INT32, _fmt.DT_INT64
 _DT_BFLOAT16, _DT_HALF = _fmt.DT_BFLOAT16, _fmt.DT_HALF
@@ -39,7 +42,7 @@ _HPARAMS_PREFIX = np.frombuffer(_fmt.HPARAMS_PREFIX, dtype=np.uint8).copy()
 __all__ = ["N_STATS", "crc32c", "masked_crc32c", "purge_superseded", "scan_events"]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _crc32c_update(buf, start, end, crc):
     t = _CRC_TABLES
     crc = crc ^ 0xFFFFFFFF
@@ -65,41 +68,41 @@ def _crc32c_update(buf, start, end, crc):
     return crc ^ 0xFFFFFFFF
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def crc32c(buf, start, end):
     """CRC-32C of ``buf[start:end]`` (a uint8 array), as a non-negative int."""
     return _crc32c_update(buf, start, end, np.int64(0))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def masked_crc32c(buf, start, end):
     """TFRecord's masked CRC-32C of ``buf[start:end]``."""
     c = _crc32c_update(buf, start, end, np.int64(0))
     return ((((c >> 15) | (c << 17)) & 0xFFFFFFFF) + _MASK_DELTA) & 0xFFFFFFFF
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _u32(buf, p):
     return np.int64(buf[p]) | (np.int64(buf[p + 1]) << 8) | (np.int64(buf[p + 2]) << 16) | (np.int64(buf[p + 3]) << 24)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _i64(buf, p):
     return _u32(buf, p) | (_u32(buf, p + 4) << 32)  # wraps into the sign bit, as int64 bits should
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _f32(bits):
     """The float32 whose bits are ``bits`` (low 32 bits of an int), as float64."""
     return np.float64(np.uint32(bits & 0xFFFFFFFF).view(np.float32))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _f64(bits):
     return np.int64(bits).view(np.float64)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _header_ok(buf, pos, n):
     """True when a record header at ``pos`` has a valid length CRC and a length that fits the file."""
     if pos + 12 > n:
@@ -110,7 +113,7 @@ def _header_ok(buf, pos, n):
     return masked_crc32c(buf, pos, pos + 8) == _u32(buf, pos + 8)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _varint(buf, p, end):
     """Decode a varint at ``p``; returns (value, new_p) with new_p == -1 when malformed."""
     result = np.int64(0)
@@ -125,7 +128,7 @@ def _varint(buf, p, end):
     return result, -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _skip_field(buf, p, end, wire_type):
     """Skip one field's payload; returns the new position, -1 when malformed."""
     if wire_type == 0:
@@ -143,7 +146,7 @@ def _skip_field(buf, p, end, wire_type):
     return -1  # groups (3, 4) never occur in these protos; 6, 7 are invalid
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _len_field(buf, p, end):
     """Read a length prefix; returns (start, stop) of the payload, start == -1 when malformed."""
     ln, q = _varint(buf, p, end)
@@ -152,7 +155,7 @@ def _len_field(buf, p, end):
     return q, q + ln
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _half_to_float(h):
     sign = (h >> 15) & 1
     exp = (h >> 10) & 0x1F
@@ -166,7 +169,7 @@ def _half_to_float(h):
     return -v if sign else v
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _first_fixed(buf, p, end, packed, width, found):
     """Walk one float_val/double_val field (packed or a single fixed-width value) at ``p``;
     return (position after it, or -1 if it runs past ``end``; position of the first value
@@ -185,7 +188,7 @@ def _first_fixed(buf, p, end, packed, width, found):
     return p + width, found
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _tensor_scalar(buf, start, end):
     """Parse a TensorProto; returns (status, value): status 1 scalar kept, 0 not a kept scalar, -1 malformed."""
     dtype = 0
@@ -360,7 +363,7 @@ _FNV_OFFSET = -3750763034362895579  # FNV-1a 64-bit offset basis, as int64
 _FNV_PRIME = 1099511628211
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=JIT_CACHE, nogil=True, inline="always")
 def _fnv(buf, t0, t1):
     h = np.int64(_FNV_OFFSET)
     for j in range(t0, t1):
@@ -368,8 +371,8 @@ def _fnv(buf, t0, t1):
     return h
 
 
-@njit(cache=True, nogil=True)
-def _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags):
+@njit(cache=JIT_CACHE, nogil=True)
+def _rebuild_table(buf, table, thash, tag_off, tag_len, tag_slot, n_tags):
     table[:] = -1
     mask = table.shape[0] - 1
     for k in range(n_tags):
@@ -379,20 +382,32 @@ def _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags):
             s = (s + 1) & mask
         table[s] = k
         thash[s] = h
+        tag_slot[k] = s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=JIT_CACHE, nogil=True)
 def _next_header(buf, q, n):
-    """The first offset >= q holding a plausible record header, or -1."""
+    """The first offset >= q holding a plausible record header, or -1.
+
+    A header is never 12 zero bytes (the masked CRC of a zero length is not zero), so a
+    run of zeros (a sparse or preallocated file, what a crash leaves) is crossed at the
+    speed of a byte compare instead of a CRC per offset."""
     while q + 12 <= n:
+        if buf[q + 11] == 0 and buf[q] == 0:
+            z = q
+            while z < n and buf[z] == 0:
+                z += 1
+            if z - q >= 12:
+                q = z - 11  # the first offset whose 12 bytes are not all zeros
+                continue
         if _header_ok(buf, q, n):
             return q
         q += 1
     return -1
 
 
-@njit(cache=True, nogil=True)
-def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_off, tag_len, starts, specials):
+@njit(cache=JIT_CACHE, nogil=True)
+def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_off, tag_len, tag_slot, starts, specials):
     """Parse records from ``state[0]`` on; see :func:`scan_events` for the outputs. Returns a _DONE/_FULL_* status."""
     n = buf.shape[0]
     pos = state[0]
@@ -608,6 +623,7 @@ def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_of
                     tid = n_tags
                     tag_off[n_tags] = t0
                     tag_len[n_tags] = tl
+                    tag_slot[n_tags] = slot
                     n_tags += 1
                     table[slot] = tid
                     thash[slot] = h
@@ -626,9 +642,13 @@ def _scan(buf, state, stats, tag_id, step_a, wall_a, val_a, table, thash, tag_of
         if not ok:
             n_out = first_out
             n_specials = first_special
-            if n_tags > first_tags:
-                n_tags = first_tags
-                _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags)
+            # Forget the tags this record added. They were the last inserted into the
+            # linear-probing table, so clearing their slots newest first restores it
+            # exactly: O(tags added), where a rebuild would cost O(all tags) per rolled-back
+            # record (quadratic in a file crafted with many of them).
+            while n_tags > first_tags:
+                n_tags -= 1
+                table[tag_slot[n_tags]] = -1
             if status != _DONE:  # out of room: resume at this record once the driver has grown the arrays
                 stats[STAT_RECORDS] -= 1
                 pos = rec_start
@@ -673,6 +693,7 @@ def scan_events(buf: np.ndarray):
     value = np.empty(cap, dtype=np.float64)
     tag_off = np.empty(32, dtype=np.int64)
     tag_len = np.empty(32, dtype=np.int64)
+    tag_slot = np.empty(32, dtype=np.int64)
     table = np.full(128, -1, dtype=np.int32)  # kept at >= 4x tag capacity: load factor <= 1/4
     thash = np.zeros(128, dtype=np.int64)
     starts = np.empty((4, 2), dtype=np.int64)
@@ -680,17 +701,17 @@ def scan_events(buf: np.ndarray):
     state = np.zeros(5, dtype=np.int64)
     stats = np.zeros(N_STATS, dtype=np.int64)
     while True:
-        status = _scan(buf, state, stats, tag_id, step, wall, value, table, thash, tag_off, tag_len, starts, specials)
+        status = _scan(buf, state, stats, tag_id, step, wall, value, table, thash, tag_off, tag_len, tag_slot, starts, specials)
         _, n_out, n_tags, n_starts, n_specials = state.tolist()
         if status == _DONE:
             break
         if status == _FULL_POINTS:
             tag_id, step, wall, value = (_grown(x, n_out) for x in (tag_id, step, wall, value))
         elif status == _FULL_TAGS:
-            tag_off, tag_len = _grown(tag_off, n_tags), _grown(tag_len, n_tags)
+            tag_off, tag_len, tag_slot = _grown(tag_off, n_tags), _grown(tag_len, n_tags), _grown(tag_slot, n_tags)
             table = np.full(4 * tag_off.shape[0], -1, dtype=np.int32)
             thash = np.zeros(table.shape[0], dtype=np.int64)
-            _rebuild_table(buf, table, thash, tag_off, tag_len, n_tags)
+            _rebuild_table(buf, table, thash, tag_off, tag_len, tag_slot, n_tags)
         elif status == _FULL_STARTS:
             starts = _grown(starts, n_starts)
         elif status == _FULL_SPECIALS:
@@ -712,41 +733,40 @@ def scan_events(buf: np.ndarray):
     )
 
 
-@njit(cache=True, nogil=True)
-def purge_superseded(tag_id, step, n_tags, start_pos, start_step):
-    """Keep-mask with TensorBoard's "later data wins" applied to one run's points in order.
+@njit(cache=JIT_CACHE, nogil=True)
+def purge_superseded(tag_id, step, tag_stream, start_pos, start_step, start_stream):
+    """Keep-mask with TensorBoard's purge applied to one run's points in order.
 
-    A point whose step is below the last kept step of its tag (a restart from a
-    checkpoint) drops that tag's kept points with step >= its step; a SessionLog
-    START at step s (before point ``start_pos[i]``) drops every tag's kept
-    points with step >= s (EventAccumulator's ``_Purge``). Each tag's kept
-    points stay sorted by step, so a purge pops from the tail of a per-tag list.
+    A restart at step s of a stream (a SessionLog START, or a new file of the same
+    writer that begins at step s: see :mod:`lrreport.ingest.tfevents`), placed before
+    point ``start_pos[j]``, supersedes the points logged before it, in the same stream
+    (``tag_stream`` of their tag), with step >= s: EventAccumulator's ``_Purge``, which
+    TensorBoard applies per run folder. Nothing else is dropped: a step that goes back
+    without a restart keeps both points, as TensorBoard does for today's event files.
+
+    One pass from the last point back, carrying per stream the lowest restart step seen
+    after the point: linear in points plus restarts, however many restarts a file holds.
     """
     n = tag_id.shape[0]
     keep = np.ones(n, dtype=np.bool_)
-    prev = np.empty(n, dtype=np.int64)
-    tail = np.full(n_tags, -1, dtype=np.int64)
-    si = 0
-    ns = start_pos.shape[0]
-    for i in range(n + 1):
-        while si < ns and start_pos[si] <= i:
-            s = start_step[si]
-            for t in range(n_tags):
-                k = tail[t]
-                while k >= 0 and step[k] >= s:
-                    keep[k] = False
-                    k = prev[k]
-                tail[t] = k
-            si += 1
-        if i == n:
-            break
-        t = tag_id[i]
-        s = step[i]
-        k = tail[t]
-        if k >= 0 and step[k] > s:
-            while k >= 0 and step[k] >= s:
-                keep[k] = False
-                k = prev[k]
-        prev[i] = k
-        tail[t] = i
+    n_streams = 1
+    for t in range(tag_stream.shape[0]):
+        if tag_stream[t] + 1 > n_streams:
+            n_streams = tag_stream[t] + 1
+    lowest = np.full(n_streams, np.iinfo(np.int64).max, dtype=np.int64)
+    active = np.zeros(n_streams, dtype=np.bool_)
+    order = np.argsort(start_pos, kind="mergesort")
+    j = order.shape[0] - 1
+    for i in range(n - 1, -1, -1):
+        # Restarts placed after point i (start_pos > i) now apply to it.
+        while j >= 0 and start_pos[order[j]] > i:
+            k = start_stream[order[j]]
+            if 0 <= k < n_streams:
+                if not active[k] or start_step[order[j]] < lowest[k]:
+                    lowest[k] = start_step[order[j]]
+                active[k] = True
+            j -= 1
+        k = tag_stream[tag_id[i]]
+        if active[k] and step[i] >= lowest[k]:
+            keep[i] = False
     return keep

@@ -682,53 +682,30 @@ def scan_events(buf: np.ndarray):
     )
 
 
-def has_superseded(tag_id: np.ndarray, step: np.ndarray, n_starts: int) -> bool:
-    """Whether :func:`purge_superseded` could drop anything: a SessionLog START, or a tag whose step goes back."""
-    if n_starts:
-        return True
-    if tag_id.shape[0] < 2:
-        return False
-    order = np.argsort(tag_id, kind="stable")
-    t, s = tag_id[order], step[order]
-    return bool(np.any((t[1:] == t[:-1]) & (s[1:] < s[:-1])))
-
-
-def purge_superseded(tag_id, step, n_tags, start_pos, start_step) -> np.ndarray:
-    """The numba kernel's :func:`~lrreport.ingest._tfrecord.purge_superseded`, in Python (same keep-mask)."""
+def purge_superseded(tag_id, step, tag_stream, start_pos, start_step, start_stream) -> np.ndarray:
+    """The numba kernel's :func:`~lrreport.ingest._tfrecord.purge_superseded`, vectorised (the same
+    keep-mask): a point is dropped when a restart of its tag's stream placed after it
+    (``start_pos`` > its index) restarts at a step at or below its own."""
     n = int(tag_id.shape[0])
     keep = np.ones(n, dtype=np.bool_)
-    if not has_superseded(tag_id, step, int(start_pos.shape[0])):
+    if n == 0 or int(start_pos.shape[0]) == 0:
         return keep
-    tags = tag_id.tolist()
-    steps = step.tolist()
-    sp = start_pos.tolist()
-    ss = start_step.tolist()
-    drop: list[int] = []
-    prev = [0] * n
-    tail = [-1] * int(n_tags)
-    si = 0
-    ns = len(sp)
-    for i in range(n + 1):
-        while si < ns and sp[si] <= i:
-            s = ss[si]
-            for t in range(int(n_tags)):
-                k = tail[t]
-                while k >= 0 and steps[k] >= s:
-                    drop.append(k)
-                    k = prev[k]
-                tail[t] = k
-            si += 1
-        if i == n:
-            break
-        t = tags[i]
-        s = steps[i]
-        k = tail[t]
-        if k >= 0 and steps[k] > s:
-            while k >= 0 and steps[k] >= s:
-                drop.append(k)
-                k = prev[k]
-        prev[i] = k
-        tail[t] = i
-    if drop:
-        keep[np.asarray(drop, dtype=np.int64)] = False
+    tag_stream = np.asarray(tag_stream, dtype=np.int64)
+    n_streams = max(1, int(tag_stream.max()) + 1) if len(tag_stream) else 1
+    point_stream = tag_stream[np.asarray(tag_id, dtype=np.int64)]
+    start_pos = np.asarray(start_pos, dtype=np.int64)
+    start_step = np.asarray(start_step, dtype=np.int64)
+    start_stream = np.asarray(start_stream, dtype=np.int64)
+    for k in np.unique(start_stream).tolist():
+        if not 0 <= k < n_streams:
+            continue
+        m = start_stream == k
+        order = np.argsort(start_pos[m], kind="mergesort")
+        pos, st = start_pos[m][order], start_step[m][order]
+        lowest_after = np.minimum.accumulate(st[::-1])[::-1]  # the lowest restart step from here on
+        pts = np.flatnonzero(point_stream == k)
+        first = np.searchsorted(pos, pts, side="right")  # the first restart placed after the point
+        has = first < len(pos)
+        low = lowest_after[np.minimum(first, len(pos) - 1)]
+        keep[pts[has & (step[pts] >= low)]] = False
     return keep

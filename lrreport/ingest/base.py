@@ -19,7 +19,9 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["FRAME_SCHEMA", "LogReadError", "RunData", "empty_frame", "frame_from_columns"]
+from ..runs import FileNote
+
+__all__ = ["FRAME_SCHEMA", "LogReadError", "RunData", "empty_frame", "frame_from_columns", "safe_text"]
 
 #: Columns and types of a reader's frame (before ``run``/``source``/``metric`` are added).
 FRAME_SCHEMA: dict[str, pl.DataType] = {
@@ -49,9 +51,32 @@ class RunData:
     files: list[str] = field(default_factory=list)  #: the files read (absolute paths)
     hparams: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  #: damage worked around, one line each
+    #: The same damage, per file and counted, for the summaries (``RunSet.notes``).
+    notes: list[FileNote] = field(default_factory=list)
     #: Set when one file holds several runs (fits appended to one log, a ``model``
     #: column, a second training phase): the run is named ``<file run>#<suffix>``.
     run_suffix: str = ""
+
+    def note(self, path: str | Path, kind: str, detail: str, warn: bool = True) -> None:
+        """Record damage worked around in one file: a FileNote, and (``warn``) a warning line."""
+        self.notes.append(FileNote(str(path), kind, detail))
+        if warn:
+            self.warnings.append(f"{Path(path).name}: {detail}")
+
+
+def safe_text(s: Any) -> str:
+    """Text that always encodes as UTF-8: lone surrogates (from JSON escapes, or bytes of a
+    file name that are not UTF-8) are written as backslash escapes."""
+    s = str(s)
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "surrogateescape" if _only_escapes(s) else "backslashreplace").decode("utf-8", "backslashreplace")
+
+
+def _only_escapes(s: str) -> bool:
+    return all(not 0xD800 <= ord(c) < 0xDC80 for c in s if 0xD800 <= ord(c) <= 0xDFFF)
 
 
 def empty_frame() -> pl.DataFrame:
@@ -67,8 +92,12 @@ def frame_from_columns(
 ) -> pl.DataFrame:
     """Build a reader frame from column sequences (None columns become nulls)."""
     n = len(value)
+    try:
+        tags = pl.Series("tag", tag, dtype=pl.String)
+    except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800" escape: keep it visible, escaped
+        tags = pl.Series("tag", [safe_text(t) for t in tag], dtype=pl.String)
     cols = {
-        "tag": pl.Series("tag", tag, dtype=pl.String),
+        "tag": tags,
         "step": pl.Series("step", step, dtype=pl.Int64),
         "epoch": pl.Series("epoch", epoch if epoch is not None else [None] * n, dtype=pl.Float64),
         "wall_time": pl.Series("wall_time", wall_time if wall_time is not None else [None] * n, dtype=pl.Float64),

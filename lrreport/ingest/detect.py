@@ -31,6 +31,15 @@ Rules, in the order they apply:
   (``train*.log``, ``nohup.out``, ``slurm-*.out``, ``output.log``,
   ``*history*.json``) or content (a CSV header with loss/accuracy columns, a
   JSON with metric lists) but cannot be read is reported in ``errors``.
+
+Nothing is skipped in silence (:class:`Found` collects it for ``RunSet``): a
+folder that cannot be listed, a file with a log's suffix that cannot be opened
+(permission denied, a broken link or a link loop) or is no regular file (a
+FIFO, socket or device: opening it could block or never end) is an error; a
+link to a folder is not followed (a link cycle would walk forever) and is
+noted; a damaged ``trainer_state.json`` replaced by a checkpoint's older copy
+is an error and a note. A failure while telling one file's format costs that
+file only.
 """
 
 from __future__ import annotations
@@ -42,10 +51,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .csvlog import EPOCH_COLUMNS, STEP_COLUMNS, looks_like_metric_header, read_csv_header
+from ..runs import FileNote, ReadError
+from .csvlog import (
+    EPOCH_COLUMNS,
+    STEP_COLUMNS,
+    looks_like_metric_header,
+    read_csv_header,
+)
+from .files import read_head
 from .tfevents import is_event_file
 
-__all__ = ["RunSource", "discover", "source_of_file", "why_not_a_log"]
+__all__ = ["Found", "RunSource", "discover", "source_of_file", "why_not_a_log"]
 
 KERAS_TB_SUBDIRS = frozenset({"train", "validation", "eval", "val", "valid", "training", "evaluation", "test"})
 #: events.out.tfevents.<time>.<host>[.<pid>[.<n>]]: the writer's identity is host.pid.
@@ -90,9 +106,54 @@ class RunSource:
     cached: dict[Path, Any] = field(default_factory=dict)  #: parsed JSON kept from sniffing
     notes: list[str] = field(default_factory=list)  #: said in the run's warnings (files passed over, and why)
 
+    file_notes: list[FileNote] = field(default_factory=list)  #: the same, counted per file (RunSet.notes)
+
     @property
     def kinds(self) -> list[str]:
         return sorted({k for k, _ in self.parts})
+
+
+@dataclass
+class Found:
+    """What discovery could not read or passed over, besides the runs it found."""
+
+    errors: list[ReadError] = field(default_factory=list)
+    notes: list[FileNote] = field(default_factory=list)
+
+
+#: Suffixes and names of files that may be logs: such a file that cannot be opened, or is
+#: no regular file, is reported (a file that could never be a log is not).
+_LOG_SUFFIXES = (".json", ".wandb", ".pkl", ".pickle") + CSV_SUFFIXES + TEXT_SUFFIXES
+
+
+def _may_be_a_log(name: str) -> bool:
+    low = name.lower()
+    if low.endswith(".profile-empty") or low in NOT_LOG_JSON:
+        return False
+    return "tfevents" in low or low.endswith(_LOG_SUFFIXES) or low == "nohup.out"
+
+
+def _why_unusable(p: Path) -> str | None:
+    """Why a file that may be a log cannot be read (None: it can be opened)."""
+    import errno
+
+    try:
+        st = p.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        if os.path.islink(p) and exc.errno == errno.ENOENT:
+            return f"a broken link (to {os.readlink(p)})"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return "cannot read: permission denied"
+        return f"cannot read: {exc.strerror or exc}"
+    if not stat.S_ISREG(st.st_mode):
+        from .files import _kind_of_mode
+
+        return f"skipped: {_kind_of_mode(st.st_mode)}, not a regular file (reading it could block or never end)"
+    if not os.access(p, os.R_OK):
+        return "cannot read: permission denied"
+    return None
 
 
 def _sniff_json(path: Path) -> tuple[str | None, Any]:
@@ -103,10 +164,9 @@ def _sniff_json(path: Path) -> tuple[str | None, Any]:
     try:
         if path.stat().st_size > MAX_SNIFF_JSON:
             return None, None
-        with open(path, "rb") as fh:
-            head = fh.read(64).lstrip()
     except OSError:
         return None, None
+    head = read_head(path, 64).lstrip()
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:].lstrip()
     if not head.startswith((b"{", b"[")):  # a dict, or pandas' orient="records" list
@@ -202,6 +262,21 @@ def _regular_file(p: Path) -> bool:
         return False
 
 
+def _classify(p: Path, allow_pickle: bool, found: Found) -> tuple[str | None, Any]:
+    """The kind of one file found by the walk; what cannot be used is said in ``found``."""
+    why = _why_unusable(p) if _may_be_a_log(p.name) else (None if _regular_file(p) else "")
+    if why is not None:
+        if why:
+            found.errors.append(ReadError(str(p), why))
+        return None, None
+    try:
+        return source_of_file(p, allow_pickle)
+    except Exception as exc:  # one file's sniffing must not cost the tree
+        msg = str(exc).splitlines()[0][:200] if str(exc) else ""
+        found.errors.append(ReadError(str(p), f"internal error while telling its format ({type(exc).__name__}: {msg}); please report it"))
+        return None, None
+
+
 def _writer_ids(files: list[Path]) -> set[str]:
     ids = set()
     for f in files:
@@ -232,13 +307,16 @@ def _hf_run_root(path: Path) -> Path:
     return d
 
 
-def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
-    """Every run under ``logdir`` (a folder or a single log file), each once, in path order."""
+def discover(logdir: Path, allow_pickle: bool = False, found: Found | None = None) -> list[RunSource]:
+    """Every run under ``logdir`` (a folder or a single log file), each once, in path order.
+    Folders and files that could not be used are said in ``found``."""
     from .mlflow import is_mlflow_run_dir
     from .wandb import is_wandb_run_dir
 
+    found = Found() if found is None else found
     logdir = Path(logdir)
     if logdir.exists() and not logdir.is_dir() and not _regular_file(logdir):
+        found.errors.append(ReadError(str(logdir), _why_unusable(logdir) or "not a regular file"))
         return []
     if logdir.is_dir() and is_wandb_run_dir(logdir, os.listdir(logdir)):
         return [RunSource(root=logdir, parts=[("wandb", logdir)])]
@@ -258,9 +336,18 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
     hf_states: dict[Path, list[Path]] = {}
     file_logs: dict[Path, list[tuple[str, Path, Any]]] = {}
 
-    for root, dirs, files in os.walk(logdir, followlinks=False):
+    def unlistable(exc: OSError) -> None:
+        where = exc.filename or str(logdir)
+        found.errors.append(ReadError(str(where), f"folder not read: {exc.strerror or exc}; the runs in it, if any, are missing"))
+
+    for root, dirs, files in os.walk(logdir, followlinks=False, onerror=unlistable):
         d = Path(root)
         dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS and not x.startswith("."))
+        for x in [x for x in dirs if os.path.islink(d / x)]:
+            # Not followed: a link cycle would walk forever, and a link into the tree would read a run twice.
+            target = os.readlink(d / x)
+            found.notes.append(FileNote(str(d / x), "skipped", f"a link to a folder (to {target}) is not followed"))
+            dirs.remove(x)
         if is_mlflow_run_dir(d):
             mlflow_runs.append(d)
             dirs[:] = []
@@ -271,9 +358,7 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
             continue
         for fn in sorted(files):
             p = d / fn
-            if not _regular_file(p):
-                continue  # a FIFO, socket or device named like a log would block or never end
-            kind, obj = source_of_file(p, allow_pickle)
+            kind, obj = _classify(p, allow_pickle, found)
             if kind is None:
                 continue
             if kind == "tfevents":
@@ -303,10 +388,24 @@ def discover(logdir: Path, allow_pickle: bool = False) -> list[RunSource]:
     for root in wandb_runs:
         source_at(root).parts.append(("wandb", root))
     for root, copies in hf_states.items():
-        from .hf import trainer_state_size
+        from .hf import trainer_state_check
 
-        best = max(copies, key=lambda p: (trainer_state_size(p), p.parent == root, str(p)))
-        source_at(root).parts.append(("hf_trainer_state", best))
+        checked = {p: trainer_state_check(p) for p in copies}
+        best = max(copies, key=lambda p: (checked[p][0], p.parent == root, str(p)))
+        src = source_at(root)
+        src.parts.append(("hf_trainer_state", best))
+        main = root / "trainer_state.json"
+        if best != main and main in checked:
+            (n_main, _), why = checked[main]
+            n_best = checked[best][0][0]
+            rel = best.relative_to(root).as_posix()
+            if why is not None:
+                found.errors.append(ReadError(str(main), why))
+                detail = f"damaged ({why}); its older copy {rel} was read instead ({n_best} log entries)"
+            else:
+                detail = f"holds {n_main} log entries, fewer than its copy {rel} ({n_best}): that copy was read instead"
+            src.notes.append(f"trainer_state.json: {detail}")
+            src.file_notes.append(FileNote(str(main), "replaced", detail))
     for d, logs in file_logs.items():
         texts_here = [p for kind, p, _ in logs if kind == "text"]
         others = [kind for kind, _, _ in logs if kind != "text"]

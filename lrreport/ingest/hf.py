@@ -13,13 +13,16 @@ summary entry (it has ``train_runtime`` and a whole-run average ``train_loss``).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 from .base import LogReadError, RunData, frame_from_columns
+from .files import check_time
 from .keras import load_json
+from .numbers import to_step, to_value
 
-__all__ = ["looks_like_trainer_state", "read_trainer_state", "trainer_state_size"]
+__all__ = ["looks_like_trainer_state", "read_trainer_state", "trainer_state_check", "trainer_state_size"]
 
 NOT_SIGNALS = ("_runtime", "_per_second", "total_flos", "_samples", "_steps_per_second")
 META_KEYS = ("step", "epoch")
@@ -42,14 +45,18 @@ def looks_like_trainer_state(obj: Any) -> bool:
 
 def trainer_state_size(path: Path) -> tuple[int, int]:
     """(log entries, global_step) of a trainer_state.json, for picking the most complete copy."""
+    return trainer_state_check(path)[0]
+
+
+def trainer_state_check(path: Path) -> tuple[tuple[int, int], str | None]:
+    """((log entries, global_step), why it cannot be read or None); (-1, -1) when unreadable."""
     try:
         obj = load_json(path)
-    except LogReadError:
-        return (-1, -1)
+    except LogReadError as exc:
+        return (-1, -1), exc.reason
     if not looks_like_trainer_state(obj):
-        return (-1, -1)
-    gs = obj.get("global_step")
-    return (len(obj["log_history"]), int(gs) if isinstance(gs, (int, float)) else 0)
+        return (-1, -1), "not a Hugging Face trainer_state.json (no 'log_history' list)"
+    return (len(obj["log_history"]), to_step(obj.get("global_step")) or 0), None
 
 
 def _is_signal(key: str) -> bool:
@@ -65,37 +72,47 @@ def read_trainer_state(path: Path, obj: Any = None) -> RunData:
     epochs: list[float | None] = []
     values: list[float] = []
     skipped = 0
-    for entry in obj["log_history"]:
+    bad_step = 0
+    for i, entry in enumerate(obj["log_history"]):
+        if i % 4096 == 0:
+            check_time(path)
         if not isinstance(entry, dict):
             skipped += 1
             continue
         if "train_runtime" in entry:
             continue
-        step = entry.get("step")
-        if not isinstance(step, (int, float)) or isinstance(step, bool):
-            skipped += 1
+        raw_step = entry.get("step")
+        step = to_step(raw_step) if isinstance(raw_step, (int, float)) and not isinstance(raw_step, bool) else None
+        if step is None:
+            if isinstance(raw_step, (int, float)) and not isinstance(raw_step, bool):
+                bad_step += 1  # NaN, Inf, 1e400: a damaged entry, counted apart
+            else:
+                skipped += 1
             continue
         ep = entry.get("epoch")
-        ep = float(ep) if isinstance(ep, (int, float)) and not isinstance(ep, bool) else None
-        for key in sorted(entry):
-            if not _is_signal(key):
+        ep = to_value(ep) if isinstance(ep, (int, float)) and not isinstance(ep, bool) else None
+        if ep is not None and not math.isfinite(ep):
+            ep = None
+        for key in sorted(entry, key=str):
+            if not isinstance(key, str) or not _is_signal(key):
                 continue
             v = entry[key]
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                if isinstance(v, str):
-                    try:
-                        v = float(v)
-                    except ValueError:
-                        continue
-                else:
-                    continue
+            if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+                continue
+            v = to_value(v)
+            if v is None:
+                continue
             tags.append(key)
-            steps.append(int(step))
+            steps.append(step)
             epochs.append(ep)
-            values.append(float(v))
+            values.append(v)
     if not values:
         raise LogReadError(path, "trainer_state.json has no logged values in log_history")
     hparams = {k: obj[k] for k in TOP_LEVEL_HPARAMS if isinstance(obj.get(k), (int, float, str)) and k in obj}
-    warnings = [f"{path.name}: {skipped} malformed log_history entries skipped"] if skipped else []
     frame = frame_from_columns(tags, steps, values, epoch=epochs)
-    return RunData(source="hf_trainer_state", frame=frame, files=[str(path)], hparams=hparams, warnings=warnings)
+    run = RunData(source="hf_trainer_state", frame=frame, files=[str(path)], hparams=hparams)
+    if skipped:
+        run.note(path, "damaged", f"{skipped} malformed log_history entries skipped")
+    if bad_step:
+        run.note(path, "damaged", f"{bad_step} log_history entries with an unusable step (NaN, Inf or beyond 2**62) skipped")
+    return run

@@ -29,15 +29,18 @@ The source is ``keras_history`` when the dict has Keras' own ``loss`` key, and
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..metrics import SPLIT_WORDS, match_tag, split_words
 from .base import LogReadError, RunData, frame_from_columns
+from .files import check_time
 from .lightning import flatten_hparams
+from .numbers import MAX_STEP, to_value
 
 __all__ = ["History", "find_history", "history_to_runs", "looks_like_history", "normalize_history", "number"]
 
@@ -47,31 +50,33 @@ CONFIG_KEYS = ("config", "params", "hparams", "hyperparameters", "args", "settin
 #: (a timestamp in the hyperparameters would keep a sweep's runs from grouping).
 NOT_HPARAM = re.compile(r"time|date|created|started|finished|duration|elapsed|runtime|path|dir|file|host|user", re.I)
 MAX_TEXT = 200
+_PLAIN_NUMBERS = {int, float}
 
 
 def number(x: Any) -> float | None:
-    """A JSON value as a float: numbers, bools, "NaN"/"Infinity" strings, one-element lists."""
-    if x is None:
+    """A JSON value as a float: numbers, bools, "NaN"/"Infinity" strings, one-element lists
+    (range-checked by :func:`lrreport.ingest.numbers.to_value`: never raises)."""
+    if isinstance(x, list):
+        return number(x[0]) if len(x) == 1 else None
+    if isinstance(x, (dict, tuple, set, bytes)):
         return None
-    if isinstance(x, bool):
-        return float(x)
-    if isinstance(x, (int, float)):
-        return float(x)
-    if isinstance(x, str):
-        try:
-            return float(x)  # "NaN", "Infinity" survive a JSON round trip as strings sometimes
-        except ValueError:
-            return None
-    if isinstance(x, list) and len(x) == 1:
-        return number(x[0])
-    return None
+    return to_value(x)
+
+
+def _digits(k: Any) -> bool:
+    return isinstance(k, str) and k.isascii() and k.isdigit()
 
 
 def _index_dict_to_list(v: Any) -> Any:
     """pandas' DataFrame.to_json() writes each column as {"0": x, "1": y, ...}."""
-    if isinstance(v, dict) and v and all(isinstance(k, str) and k.isdigit() for k in v):
-        return [v[k] for k in sorted(v, key=int)]
+    if isinstance(v, dict) and v and all(_digits(k) for k in v):
+        return [v[k] for k in sorted(v, key=_index_key)]
     return v
+
+
+def _index_key(k: str) -> tuple[int, str]:
+    k = k.lstrip("0") or "0"
+    return (len(k), k)  # numeric order without int(): a 5000-digit key is no ValueError
 
 
 def _records_to_columns(rows: list) -> dict[str, list] | None:
@@ -98,8 +103,8 @@ def normalize_history(obj: Any) -> Any:
         return {str(c): [r[i] for r in rows] for i, c in enumerate(cols)}
     if isinstance(obj.get("schema"), dict) and isinstance(obj.get("data"), list):  # orient="table"
         return _records_to_columns(obj["data"]) or obj
-    if obj and all(isinstance(k, str) and k.isdigit() for k in obj) and all(isinstance(v, dict) for v in obj.values()):
-        return _records_to_columns([obj[k] for k in sorted(obj, key=int)]) or obj  # orient="index"
+    if obj and all(_digits(k) for k in obj) and all(isinstance(v, dict) for v in obj.values()):
+        return _records_to_columns([obj[k] for k in sorted(obj, key=_index_key)]) or obj  # orient="index"
     return {k: _index_dict_to_list(v) for k, v in obj.items()}
 
 
@@ -107,6 +112,8 @@ def _numeric_list(v: Any) -> bool:
     """A list of numbers (nulls allowed), at least one of them a number."""
     if not isinstance(v, list) or not v:
         return False
+    if set(map(type, v)) <= _PLAIN_NUMBERS:
+        return True  # the common case, without a Python call per element
     seen = False
     for x in v:
         if x is None:
@@ -117,6 +124,20 @@ def _numeric_list(v: Any) -> bool:
             return False
         seen = True
     return seen
+
+
+def _floats(items: list) -> tuple[np.ndarray, np.ndarray]:
+    """(values as float64, which entries hold a number): one numpy call for a plain list of
+    numbers, a range-checked conversion per entry otherwise (nulls, strings, huge ints)."""
+    if set(map(type, items)) <= _PLAIN_NUMBERS:
+        try:
+            return np.array(items, dtype=np.float64), np.ones(len(items), dtype=bool)
+        except OverflowError:
+            pass  # an int beyond float range: per entry, where it becomes +/-Inf
+    conv = [number(x) for x in items]
+    present = np.fromiter((v is not None for v in conv), dtype=bool, count=len(conv))
+    vals = np.fromiter((np.nan if v is None else v for v in conv), dtype=np.float64, count=len(conv))
+    return vals, present
 
 
 def _loss_or_acc(key: str) -> bool:
@@ -182,7 +203,7 @@ def find_history(obj: Any) -> History | None:
         elif k in CONFIG_KEYS and isinstance(v, dict):
             hist.hparams.update(flatten_hparams(v))
         elif isinstance(v, (int, float)) and not isinstance(v, bool) and known.known and not known.metric.startswith("lr"):
-            hist.scalars[k] = float(v)
+            hist.scalars[k] = to_value(v)
         elif isinstance(v, (int, float, bool)) and not NOT_HPARAM.search(k):
             hist.hparams[k] = v
         elif isinstance(v, str) and len(v) <= MAX_TEXT and not NOT_HPARAM.search(k):
@@ -232,37 +253,46 @@ def history_to_runs(path: Path, hist: History, source: str | None = None) -> lis
         names = ", ".join(f"'{p}_*'" for p in phases)
         notes.append(f"{path.name}: a second training phase under {names} keys is read as a run of its own (#{', #'.join(phases)})")
     runs = []
+    epoch_list = hist.lists.get(hist.epoch_key) if hist.epoch_key else None
     for suffix, keys in groups:
-        tags: list[str] = []
-        steps: list[int] = []
-        epochs: list[float] = []
-        values: list[float] = []
-        epoch_list = hist.lists.get(hist.epoch_key) if hist.epoch_key and not suffix else None
+        check_time(path)
+        tags: list[np.ndarray] = []
+        steps: list[np.ndarray] = []
+        epochs: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        skipped = 0
         for key in sorted(keys):
-            for i, x in enumerate(hist.lists[key]):
-                v = number(x)
-                if v is None:
-                    continue
-                ep = number(epoch_list[i]) if epoch_list is not None and i < len(epoch_list) else float(i)
-                if ep is None or not math.isfinite(ep):
-                    ep = float(i)
-                tags.append(key)
-                steps.append(int(ep))
-                epochs.append(ep)
-                values.append(v)
-        if not suffix and hist.scalars and values:
-            last = max(steps)
+            vals, present = _floats(hist.lists[key])
+            n = len(vals)
+            ep = np.arange(n, dtype=np.float64)
+            if epoch_list is not None and not suffix:
+                given, has = _floats(epoch_list[:n])
+                use = np.zeros(n, dtype=bool)
+                use[: len(given)] = has & np.isfinite(given)
+                ep[: len(given)] = np.where(use[: len(given)], given, ep[: len(given)])
+            ok = present & (np.abs(ep) <= MAX_STEP)
+            skipped += int(np.count_nonzero(present & ~ok))
+            tags.append(np.full(int(ok.sum()), key, dtype=object))
+            steps.append(np.trunc(ep[ok]).astype(np.int64))
+            epochs.append(ep[ok])
+            values.append(vals[ok])
+        n_points = sum(len(v) for v in values)
+        if not suffix and hist.scalars and n_points:
+            last = int(max(int(s.max()) for s in steps if len(s)))
             for key in sorted(hist.scalars):
-                tags.append(key)
-                steps.append(last)
-                epochs.append(float(last))
-                values.append(hist.scalars[key])
-        if not values:
+                tags.append(np.array([key], dtype=object))
+                steps.append(np.array([last], dtype=np.int64))
+                epochs.append(np.array([float(last)]))
+                values.append(np.array([hist.scalars[key]], dtype=np.float64))
+        if not n_points:
             continue
-        frame = frame_from_columns(tags, steps, values, epoch=epochs)
-        runs.append(
-            RunData(source=source, frame=frame, files=[str(path)], hparams=dict(hist.hparams), warnings=list(notes), run_suffix=suffix)
+        frame = frame_from_columns(
+            np.concatenate(tags).tolist(), np.concatenate(steps), np.concatenate(values), epoch=np.concatenate(epochs)
         )
+        run = RunData(source=source, frame=frame, files=[str(path)], hparams=dict(hist.hparams), warnings=list(notes), run_suffix=suffix)
+        if skipped:
+            run.note(path, "damaged", f"{skipped} entries with an unusable epoch (beyond 2**62) skipped")
+        runs.append(run)
     if not runs:
         raise LogReadError(path, "the history holds no numeric values")
     return runs

@@ -5,7 +5,8 @@ columns and empty cells for everything not logged then. Names carry
 ``_step`` / ``_epoch`` suffixes when a metric is logged both ways;
 LearningRateMonitor writes ``lr-Adam`` (``lr-Adam/pg1`` per group) on rows of
 their own, often with an empty ``epoch``. ``hparams.yaml`` beside the file
-holds the hyperparameters; it is read with ``yaml.safe_load`` only.
+holds the hyperparameters; it is read with the bounded safe loader of
+:mod:`lrreport.ingest.yamlload` only.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import reprlib
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .base import LogReadError, RunData
-from .csvlog import read_wide_csv, wide_to_long
+from .csvlog import add_damage, read_wide_csv, wide_to_long
+from .yamlload import read_yaml, refused_warning
 
 __all__ = ["flatten_hparams", "read_hparams_yaml", "read_lightning_csv"]
 
@@ -52,22 +52,26 @@ def flatten_hparams(d: dict) -> dict[str, Any]:
 
 
 def read_hparams_yaml(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """A run's hparams.yaml through the bounded loader (:mod:`lrreport.ingest.yamlload`):
+    (flat hyperparameters, warnings). Never raises: the run is read without them."""
+    refused: list[str] = []
     try:
-        with open(path, encoding="utf-8") as fh:
-            obj = yaml.safe_load(fh)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return {}, [f"{path.name}: hyperparameters not read ({first})"]
+        obj = read_yaml(path, refused)
+    except LogReadError as exc:
+        return {}, [f"{path.name}: hyperparameters not read ({exc.reason})"]
     if not isinstance(obj, dict):
-        return {}, []
-    return _flatten(obj), []
+        return {}, refused_warning(path.name, refused)
+    return _flatten(obj), refused_warning(path.name, refused)
 
 
 def read_lightning_csv(path: Path) -> RunData:
-    df = read_wide_csv(path)
+    damage: list[tuple[str, str]] = []
+    notes: list[str] = []
+    df = read_wide_csv(path, damage, notes)
     if "step" not in [c.lower() for c in df.columns]:
         raise LogReadError(path, "Lightning metrics.csv without a 'step' column")
-    frame, warnings = wide_to_long(path, df)
+    frame, warnings = wide_to_long(path, df, damage=damage)
+    warnings = notes + warnings
     if frame.height == 0:
         raise LogReadError(path, "no metric values (header only?)")
     hparams: dict[str, Any] = {}
@@ -77,4 +81,6 @@ def read_lightning_csv(path: Path) -> RunData:
         hparams, w = read_hparams_yaml(hp)
         warnings += w
         files.append(str(hp))
-    return RunData(source="lightning_csv", frame=frame, files=files, hparams=hparams, warnings=warnings)
+    run = RunData(source="lightning_csv", frame=frame, files=files, hparams=hparams, warnings=warnings)
+    add_damage(path, [run], damage)
+    return run

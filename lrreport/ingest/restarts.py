@@ -24,7 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Session", "describe_sessions", "find_sessions", "superseded"]
+__all__ = ["MAX_SESSIONS", "Session", "describe_sessions", "find_sessions", "one_session", "superseded"]
+
+#: More sessions than this in one log is no history of appended fits or resumes (a counter
+#: that jumps about: a shuffled or damaged log): it is read as one run, every row kept.
+MAX_SESSIONS = 100
 
 
 @dataclass(frozen=True)
@@ -43,46 +47,62 @@ def find_sessions(counter: np.ndarray, boundaries: tuple[int, ...] = ()) -> list
     has none) goes back, or at an explicit boundary (a repeated header row).
 
     A session whose counter restarts at or below the log's first value starts a new
-    fit; one that restarts higher resumes the fit before it.
+    fit; one that restarts higher resumes the fit before it. Linear in the rows (a
+    counter that goes back on every other row makes half a million sessions of a
+    million rows, and that must not cost more than the rows do).
     """
     counter = np.asarray(counter, dtype=np.float64)
     n = len(counter)
     if n == 0:
         return []
-    bset = set(boundaries)
-    starts = [0]
-    prev = np.nan
-    for i in range(n):
-        v = counter[i]
-        if i in bset and i > 0:
-            starts.append(i)
-            prev = v
-            continue
-        if not np.isfinite(v):
-            continue
-        if np.isfinite(prev) and v < prev and starts[-1] != i:
-            starts.append(i)
-        prev = v
-    starts = sorted(set(starts))
-    first_value = next((float(v) for v in counter if np.isfinite(v)), np.nan)
+    bounds = np.array(sorted({int(b) for b in boundaries if 0 < int(b) < n}), dtype=np.int64)
+    # Segments between explicit boundaries; within each, a row starts a session when its
+    # counter is below the last finite counter before it in the same segment.
+    seg = np.zeros(n, dtype=np.int64)
+    seg[bounds] = 1
+    seg = np.cumsum(seg)
+    finite = np.isfinite(counter)
+    last = np.maximum.accumulate(np.where(finite, np.arange(n), -1))
+    prev = np.concatenate(([-1], last[:-1]))
+    has_prev = prev >= 0
+    has_prev[has_prev] &= seg[prev[has_prev]] == seg[has_prev]
+    back = np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(finite & has_prev)
+    back[idx] = counter[idx] < counter[prev[idx]]
+    starts = np.union1d(np.union1d([0], bounds), np.flatnonzero(back)).astype(np.int64).tolist()
+    first_idx = np.flatnonzero(finite)
+    first_value = float(counter[first_idx[0]]) if first_idx.size else np.nan
+    # Per row: the first finite counter at or after it, and the last finite one at or before it.
+    nxt = np.minimum.accumulate(np.where(finite, np.arange(n), n)[::-1])[::-1]
     sessions: list[Session] = []
     fit = 1
     for k, s in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else n
-        seg = counter[s:stop]
-        finite = seg[np.isfinite(seg)]
-        first = float(finite[0]) if finite.size else np.nan
+        f = nxt[s]
+        first = float(counter[f]) if f < stop else np.nan
         resumed_after = None
         if sessions:
-            before = counter[sessions[-1].start : sessions[-1].stop]
-            before = before[np.isfinite(before)]
-            last_before = float(before[-1]) if before.size else np.nan
+            p = last[s - 1]
+            last_before = float(counter[p]) if p >= sessions[-1].start else np.nan
             if np.isfinite(first) and np.isfinite(first_value) and first > first_value:
                 resumed_after = last_before
             else:
                 fit += 1
         sessions.append(Session(s, stop, fit, first, resumed_after))
     return sessions
+
+
+def one_session(sessions: list[Session], n: int, what: str) -> tuple[list[Session], list[str]]:
+    """``sessions`` as they are, or, beyond MAX_SESSIONS, one session of all ``n`` rows and the
+    warning that says why (splitting would make thousands of runs, and cost their time)."""
+    if len(sessions) <= MAX_SESSIONS:
+        return sessions, []
+    first = sessions[0].first
+    why = (
+        f"the {what} counter goes back {len(sessions) - 1} times: too often for appended fits or resumes "
+        "(a shuffled or damaged log?); read as one run, every row kept"
+    )
+    return [Session(0, n, 1, first, None)], [why]
 
 
 def _fmt(x: float) -> str:
@@ -111,15 +131,16 @@ def describe_sessions(sessions: list[Session], what: str = "epoch") -> dict[int,
 
 def superseded(counter: np.ndarray, sessions: list[Session]) -> np.ndarray:
     """Rows to drop: points of an earlier session of the same fit at or after the
-    counter value where a later session resumed (rows without a counter are kept)."""
+    counter value where a later session resumed (rows without a counter are kept).
+    One pass from the last session back, carrying the lowest resume point per fit."""
     counter = np.asarray(counter, dtype=np.float64)
     drop = np.zeros(len(counter), dtype=bool)
-    for k, s in enumerate(sessions):
-        if s.resumed_after is None or not np.isfinite(s.first):
-            continue
-        for earlier in sessions[:k]:
-            if earlier.fit != s.fit:
-                continue
-            seg = counter[earlier.start : earlier.stop]
-            drop[earlier.start : earlier.stop] |= np.isfinite(seg) & (seg >= s.first)
+    lowest: dict[int, float] = {}
+    for s in reversed(sessions):
+        cut = lowest.get(s.fit)
+        if cut is not None:
+            seg = counter[s.start : s.stop]
+            drop[s.start : s.stop] = np.isfinite(seg) & (seg >= cut)
+        if s.resumed_after is not None and np.isfinite(s.first):
+            lowest[s.fit] = s.first if cut is None else min(cut, s.first)
     return drop

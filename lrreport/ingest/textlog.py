@@ -66,15 +66,15 @@ import numpy as np
 
 from ..metrics import SPLIT_WORDS, split_words
 from .base import LogReadError, RunData, frame_from_columns
-from .restarts import describe_sessions, find_sessions, superseded
+from .files import check_time, open_log, read_head_tail
+from .numbers import MAX_STEP, to_step, to_value
+from .restarts import describe_sessions, find_sessions, one_session, superseded
 
-__all__ = ["parse_lines", "read_text_log", "sniff_text_log", "text_of_notebook", "TextParse"]
+__all__ = ["TextParse", "parse_lines", "read_text_log", "sniff_text_log", "text_of_notebook"]
 
-MAX_TEXT_BYTES = 1 << 30
 MAX_LINE_CHARS = 1 << 16  # after progress-bar overwrites; a longer "line" is binary noise
 SNIFF_HEAD_BYTES = 1 << 20
 SNIFF_TAIL_BYTES = 256 << 10
-MAX_NOTEBOOK_BYTES = 64 << 20  # larger notebooks are mostly embedded images
 
 # --- words ------------------------------------------------------------------------
 #: A name is a metric's only when one of its words is one of these.
@@ -264,23 +264,26 @@ def _dict_event(lineno: int, obj: dict) -> Event | None:
     for k, v in obj.items():
         if isinstance(v, str):
             # transformers 5.x prints its log values formatted, as strings: {'loss': '0.6937'}
-            try:
-                v = float(v)
-            except ValueError:
+            v = to_value(v)
+            if v is None:
                 continue
         if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, (int, float)):
             continue
         low = k.lower()
         if low in DICT_POSITION_KEYS:
+            # A position that is no usable counter (NaN, 1e400) places nothing.
+            pos = to_step(v)
+            if pos is None:
+                continue
             if DICT_POSITION_KEYS[low] == "epoch":
                 ev.epoch = float(v)
             else:
-                ev.step = int(v)
+                ev.step = pos
             ev.placed = True
             continue
         if any(s in low for s in DICT_NOT_SIGNALS) or not _is_metric_name([k]):
             continue
-        ev.metrics.append((k, float(v)))
+        ev.metrics.append((k, to_value(v)))
     return ev if (ev.metrics or ev.placed) else None
 
 
@@ -315,7 +318,21 @@ def _inherit_split(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
 
 
 def parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
-    """What one line of output says (None: nothing)."""
+    """What one line of output says (None: nothing). A line whose epoch or step is no
+    usable counter (more digits than an int64 holds) says nothing."""
+    try:
+        ev = _parse_line(lineno, raw, keras_open)
+    except (ValueError, OverflowError):
+        return None  # int() of a 5000-digit "epoch": no training log prints that
+    if ev is None:
+        return None
+    for x in (ev.epoch, ev.step, ev.step_in_epoch, ev.steps_per_epoch, ev.epoch_total):
+        if x is not None and not (math.isfinite(x) and abs(x) <= MAX_STEP):
+            return None
+    return ev
+
+
+def _parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
     if not _PREFILTER.search(raw.lower()):
         return None
     line = _clean(raw)
@@ -452,6 +469,8 @@ def _points_of_session(events: list[Event]) -> tuple[list[_Point], list[str]]:
         elif e.step_in_epoch is not None:
             ep0 = (epoch if epoch is not None else base) - base
             step = int(ep0 * (e.steps_per_epoch or 0) + e.step_in_epoch) if e.steps_per_epoch else e.step_in_epoch
+            if abs(step) > MAX_STEP:
+                step = None  # epoch x steps per epoch beyond any counter: no position
         if e.from_dict and e.step is None:
             if any(not n.lower().startswith(("eval", "test", "val")) for n, _ in e.metrics):
                 ordinal += 1
@@ -462,6 +481,8 @@ def _points_of_session(events: list[Event]) -> tuple[list[_Point], list[str]]:
             continue
         if step_here is None and epoch is None:
             continue  # a value before any epoch or step: a setting printed at start-up
+        if step_here is not None and abs(step_here) > MAX_STEP:
+            continue  # counters summed past int64: no position a curve can have
         if e.pattern == "keras_progress" and epoch is not None:
             done, keys = keras_vals.get(epoch, (False, set()))
             names = {n for n, _ in e.metrics}
@@ -509,7 +530,7 @@ def events_to_runs(path: Path, parse: TextParse, source: str = "text") -> list[R
     if not any(e.metrics for e in events):
         raise LogReadError(path, "no training-progress lines recognised (epoch/step lines with named metric values)")
     counter, what = _counter(events)
-    sessions = find_sessions(counter)
+    sessions, too_many = one_session(find_sessions(counter), len(events), what)
     # A line without an epoch of its own belongs to the epoch printed before it: it is
     # superseded with that epoch when a later session resumes before it.
     filled = counter.copy()
@@ -541,7 +562,7 @@ def events_to_runs(path: Path, parse: TextParse, source: str = "text") -> list[R
             [p.value for p in points],
             epoch=[p.epoch for p in points],
         )
-        warnings = [f"{path.name}: {x}" for x in fit_notes[f] + notes]
+        warnings = [f"{path.name}: {x}" for x in too_many + fit_notes[f] + notes]
         if any(e.from_dict and e.step is None for e in evs):
             warnings.append(f"{path.name}: the printed dicts carry no step; the step is the count of logging moments")
         suffix = f"fit{f}" if len(fits) > 1 else ""
@@ -561,17 +582,51 @@ def events_to_runs(path: Path, parse: TextParse, source: str = "text") -> list[R
 
 
 # --- files --------------------------------------------------------------------------
-def _iter_file_lines(path: Path) -> Iterator[str]:
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-        # newline="" keeps \r inside lines, where progress bars overwrite themselves.
-        buf = ""
-        for chunk in iter(lambda: fh.read(1 << 20), ""):
-            buf += chunk
-            parts = buf.split("\n")
-            buf = parts.pop()
-            yield from parts
+class _FileLines:
+    """The lines of a text file, read in bounded chunks through the safe opener. A last line
+    without its line end is a line still being written: the progress-bar drawings in it that
+    a ``\r`` already closed are read, the rest is held back (``held_back`` bytes)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.held_back = 0
+        self.nul_lines = 0  #: lines where NUL bytes (what a crash leaves) cut off what came before them
+
+    def __iter__(self) -> Iterator[str]:
+        import codecs
+
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        with open_log(self.path, "text") as (fh, size):
+            buf = ""
+            left = size
+            while left > 0:
+                check_time(self.path)
+                chunk = fh.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                # newline="" semantics: \r stays inside lines, where progress bars overwrite themselves.
+                buf += decoder.decode(chunk)
+                has_nul = "\x00" in buf
+                parts = buf.split("\n")
+                buf = parts.pop()
+                if has_nul:
+                    parts = [self._after_nul(p) if "\x00" in p else p for p in parts]
+                yield from parts
+            buf += decoder.decode(b"", final=True)
+        if "\x00" in buf:
+            buf = self._after_nul(buf)
         if buf:
-            yield buf
+            cut = buf.rfind("\r")
+            self.held_back = len(buf[cut + 1 :].encode("utf-8", errors="replace"))
+            if cut >= 0:
+                yield buf[: cut + 1]
+
+    def _after_nul(self, line: str) -> str:
+        # Zeros where a crashed writer's data never reached the disk: what precedes them on
+        # the line is a cut-off write; what follows is the next writer's fresh output.
+        self.nul_lines += 1
+        return line[line.rfind("\x00") + 1 :]
 
 
 def text_of_notebook(obj: object) -> list[str]:
@@ -598,48 +653,40 @@ def text_of_notebook(obj: object) -> list[str]:
 def _notebook_lines(path: Path) -> list[str]:
     from .keras import load_json
 
-    return text_of_notebook(load_json(path))
+    return text_of_notebook(load_json(path, "notebook"))
 
 
 def read_text_log(path: Path) -> list[RunData]:
     """Every run printed in one text file (or notebook)."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise LogReadError(path, f"cannot read: {exc.strerror or exc}") from None
-    if size > MAX_TEXT_BYTES:
-        raise LogReadError(path, f"{size / 2**30:.1f} GiB is too large for a text training log")
+    lines = None
     try:
         if path.suffix.lower() == ".ipynb":
             parse = parse_lines(_notebook_lines(path))
         else:
-            parse = parse_lines(_iter_file_lines(path))
+            lines = _FileLines(path)
+            parse = parse_lines(lines)
     except OSError as exc:
         raise LogReadError(path, f"cannot read: {exc.strerror or exc}") from None
-    return events_to_runs(path, parse, "notebook" if path.suffix.lower() == ".ipynb" else "text")
+    runs = events_to_runs(path, parse, "notebook" if path.suffix.lower() == ".ipynb" else "text")
+    if lines is not None and lines.nul_lines:
+        for r in runs:
+            r.note(path, "damaged", f"{lines.nul_lines} lines holding NUL bytes (zeros a crash leaves behind): the text before them skipped")
+    if lines is not None and lines.held_back:
+        for r in runs:
+            r.note(path, "truncated", f"1 incomplete last line held back ({lines.held_back} bytes without a line end: still being written?)")
+    return runs
 
 
 def sniff_text_log(path: Path) -> bool:
     """Does the head (or tail) of this text file print training progress? Binary files: no."""
     if path.suffix.lower() == ".ipynb":
         try:
-            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-                return False
             return _has_progress(parse_lines(_notebook_lines(path)))
-        except (LogReadError, OSError):
+        except LogReadError:
             return False
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(SNIFF_HEAD_BYTES)
-            tail = b""
-            if size > SNIFF_HEAD_BYTES + SNIFF_TAIL_BYTES:
-                fh.seek(size - SNIFF_TAIL_BYTES)
-                tail = fh.read(SNIFF_TAIL_BYTES)
-    except OSError:
-        return False
-    if b"\x00" in head[:8192]:
-        return False
+    head, tail, _ = read_head_tail(path, SNIFF_HEAD_BYTES, SNIFF_TAIL_BYTES)
+    if b"\x00" in re.sub(rb"\x00{16,}", b"", head[:8192]):
+        return False  # binary (a block of NULs alone is what a crash leaves in a text log)
     for blob in (head, tail):
         if not blob:
             continue

@@ -20,13 +20,17 @@ valid and whose length fits the file); a truncated tail (a file still being
 written) keeps every complete record. Only a file with no readable record at
 all raises :class:`~lrreport.ingest.base.LogReadError`.
 
-Restarts follow TensorBoard's "later data wins" (``EventAccumulator._Purge``):
-when a tag's step goes backwards (a resume from a checkpoint) its earlier
-points with step >= the new step are dropped; a SessionLog START at step s
-drops every tag's points with step >= s. Applied across a run's files in order.
-(EventAccumulator itself applies the backwards-step rule only to
-``brain.Event:1`` files and keeps both copies in today's files; a learning-rate
-diagnosis wants one curve, so here it applies to every file, per tag.)
+Restarts follow TensorBoard's "later data wins" (``EventAccumulator._Purge``),
+which purges only on a restart of the same run: a SessionLog START at step s
+drops the points logged before it, in its folder, with step >= s. A new event
+file written by the same process as the folder's previous file (the host and
+pid in its name) that begins above the folder's first step, inside the steps
+already logged, is that process resuming from a checkpoint, and counts as a
+restart at its first step. Everything else is kept, as TensorBoard keeps it for
+today's (``brain.Event:2``) files: a step that goes back without a restart, and
+the files of several runs (several processes) written into one folder, whose
+repeated steps a warning names. (TensorBoard's backwards-step purge applies
+only to ``brain.Event:1`` files, from before 2017.)
 
 Speed: the framing, CRC-32C and protobuf wire format are walked over the
 file's bytes by one of two readers with the same results (:mod:`._scan`
@@ -40,7 +44,9 @@ cached on disk for later processes.
 
 from __future__ import annotations
 
+import contextvars
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +55,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ..runs import FileNote
 from ._scan import (
     STAT_CORRUPT,
     STAT_MALFORMED,
@@ -59,6 +66,8 @@ from ._scan import (
     scan_events,
 )
 from .base import FRAME_SCHEMA, LogReadError, RunData
+from .files import read_array
+from .numbers import MAX_STEP
 
 __all__ = ["EventFile", "is_event_file", "read_event_file", "read_event_files", "read_tfevents_run"]
 
@@ -97,11 +106,19 @@ def is_event_file(path: Path) -> bool:
 
 def _read_bytes(path: Path) -> np.ndarray:
     try:
-        return np.fromfile(path, dtype=np.uint8)
-    except OSError as exc:
-        raise LogReadError(path, f"cannot read: {exc.strerror or exc}") from None
-    except (ValueError, MemoryError) as exc:
-        raise LogReadError(path, f"cannot read: {exc}") from None
+        return read_array(path, "tfevents")
+    except MemoryError:
+        raise LogReadError(path, "cannot read: out of memory") from None
+
+
+#: events.out.tfevents.<time>.<host>.<pid>[.<n>][.<suffix>]: who wrote the file.
+_WRITER = re.compile(r"tfevents\.\d+(?:\.\d+)?\.(?P<host>.+?)\.(?P<pid>\d+)(?:\.\d+)*(?:\.[^.]*)?$")
+
+
+def writer_of(path: Path) -> tuple[str, str] | None:
+    """(host, pid) of the process that wrote an event file, from its name; None when the name does not say."""
+    m = _WRITER.search(Path(path).name)
+    return (m.group("host"), m.group("pid")) if m else None
 
 
 def _hparams_from_value(raw: bytes) -> dict[str, Any]:
@@ -201,7 +218,10 @@ def read_event_files(paths: list[Path], workers: int | None = None) -> list[Even
     if workers == 1:
         return [_read_or_error(p) for p in paths]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_read_or_error, paths))
+        # Each thread reads within the caller's limits (size cap, time budget).
+        ctx = contextvars.copy_context()
+        futures = [pool.submit(ctx.copy().run, _read_or_error, p) for p in paths]
+        return [f.result() for f in futures]
 
 
 def _subdir(run_dir: Path, path: Path) -> str:
@@ -221,12 +241,17 @@ def read_tfevents_run(run_dir: Path, files: list[Path], workers: int | None = No
     results = read_event_files([k[2] for k in keyed], workers=workers)
 
     tag_ids: dict[str, int] = {}
+    tag_stream: list[int] = []
+    streams: dict[str, int] = {}
     parts_tag, parts_step, parts_wall, parts_value = [], [], [], []
-    start_pos, start_step = [], []
+    start_pos, start_step, start_stream = [], [], []
     hparams: dict[str, Any] = {}
     warnings: list[str] = []
     errors: list[str] = []
     read_files: list[str] = []
+    notes: list[FileNote] = []
+    #: per stream (sub-folder): (writer of its last file, first step, step range logged so far, that file)
+    last_of: dict[int, tuple[tuple[str, str] | None, int, int, int, Path]] = {}
     offset = 0
     for (sub, _, path), res in zip(keyed, results):
         if isinstance(res, LogReadError):
@@ -236,10 +261,18 @@ def read_tfevents_run(run_dir: Path, files: list[Path], workers: int | None = No
         read_files.append(str(path))
         hparams.update(res.hparams)
         warnings.extend(res.warnings)
+        if res.n_corrupt:
+            notes.append(FileNote(str(path), "damaged", f"{res.n_corrupt} corrupt records skipped"))
+        if res.truncated:
+            notes.append(FileNote(str(path), "truncated", f"last record truncated (still being written?); kept {res.n_records} complete records"))
+        k = streams.setdefault(sub, len(streams))
         prefix = f"{sub}/" if sub else ""
         remap = np.empty(len(res.tags), dtype=np.int32)
         for i, t in enumerate(res.tags):
-            remap[i] = tag_ids.setdefault(prefix + t, len(tag_ids))
+            tid = tag_ids.setdefault(prefix + t, len(tag_ids))
+            if tid == len(tag_stream):
+                tag_stream.append(k)
+            remap[i] = tid
         parts_tag.append(remap[res.tag_index] if len(res.tags) else res.tag_index)
         parts_step.append(res.step)
         parts_wall.append(res.wall_time)
@@ -247,6 +280,19 @@ def read_tfevents_run(run_dir: Path, files: list[Path], workers: int | None = No
         if len(res.session_starts):
             start_pos.append(res.session_starts[:, 0] + offset)
             start_step.append(res.session_starts[:, 1])
+            start_stream.append(np.full(len(res.session_starts), k, dtype=np.int64))
+        if len(res):
+            restart = _file_restart(path, res, last_of.get(k), warnings)
+            if restart is not None:
+                start_pos.append(np.array([offset], dtype=np.int64))
+                start_step.append(np.array([restart], dtype=np.int64))
+                start_stream.append(np.array([k], dtype=np.int64))
+            prev = last_of.get(k)
+            lo, hi = int(res.step.min()), int(res.step.max())
+            if prev is not None:
+                lo, hi = min(lo, prev[2]), max(hi, prev[3])
+            first = prev[1] if prev is not None else int(res.step[0])
+            last_of[k] = (writer_of(path), first, lo, hi, path)
         offset += len(res)
     if not read_files:
         raise LogReadError(run_dir, "no readable event file: " + "; ".join(errors))
@@ -257,12 +303,25 @@ def read_tfevents_run(run_dir: Path, files: list[Path], workers: int | None = No
     value = np.concatenate(parts_value) if parts_value else np.zeros(0, np.float64)
     sp = np.concatenate(start_pos) if start_pos else np.zeros(0, np.int64)
     ss = np.concatenate(start_step) if start_step else np.zeros(0, np.int64)
-    keep = purge_superseded(tag_index, step, len(tag_ids), sp, ss)
+    sk = np.concatenate(start_stream) if start_stream else np.zeros(0, np.int64)
+    ts = np.asarray(tag_stream, dtype=np.int64) if tag_stream else np.zeros(1, np.int64)
+    keep = purge_superseded(tag_index, step, ts, sp, ss, sk)
     n_dropped = int(keep.size - np.count_nonzero(keep))
-    if n_dropped:
+    # A step beyond 2**62 is damage (a flipped bit in its varint): skipped and counted, so
+    # nothing downstream computes with steps near the int64 limits.
+    far = (step > MAX_STEP) | (step < -MAX_STEP)  # not np.abs: abs(-2**63) overflows
+    if far.any():
+        n_far = int(np.count_nonzero(far & keep))
+        keep &= ~far
+        if n_far:
+            warnings.append(f"{n_far} points with a step beyond 2**62 skipped (damaged records?)")
+            notes.append(FileNote(str(run_dir), "damaged", f"{n_far} points with a step beyond 2**62 skipped"))
+    if not keep.all():
         tag_index, step, wall, value = tag_index[keep], step[keep], wall[keep], value[keep]
+    if n_dropped:
         warnings.append(
-            f"{n_dropped} points superseded by a restart (step went back; later data wins, as in TensorBoard)"
+            f"{n_dropped} points superseded by a restart (a restart event, or the same writer starting a new "
+            "file at an earlier step; later data wins, as in TensorBoard)"
         )
     tag_names = pl.Series("tag", list(tag_ids), dtype=pl.String)
     frame = pl.DataFrame(
@@ -274,4 +333,32 @@ def read_tfevents_run(run_dir: Path, files: list[Path], workers: int | None = No
         }
     )
     frame = frame.with_columns(pl.lit(None, dtype=pl.Float64).alias("epoch")).select(list(FRAME_SCHEMA))
-    return RunData(source="tfevents", frame=frame, files=read_files, hparams=hparams, warnings=warnings)
+    return RunData(source="tfevents", frame=frame, files=read_files, hparams=hparams, warnings=warnings, notes=notes)
+
+
+def _file_restart(path: Path, res: EventFile, prev, warnings: list[str]) -> int | None:
+    """The step at which a new file restarts its folder's run (its points from there on
+    supersede the earlier files'), or None when it does not.
+
+    TensorBoard purges only on a restart of the same run: a SessionLog START, handled in
+    the file itself. A new file of the same writer process (the host and pid in its name)
+    that begins above the folder's first step but below what was logged is that process
+    resuming from a checkpoint: a restart. Any other file whose steps overlap the
+    earlier ones (another process: a second, unrelated run writing to the same folder,
+    or a resume we cannot tell from one) keeps every point, as TensorBoard does, and a
+    warning says which steps are logged twice."""
+    if prev is None:
+        return None
+    writer, first, lo, hi, prev_path = prev
+    start = int(res.step[0])
+    if start > hi or int(res.step.max()) < lo:
+        return None  # continues where the earlier files stopped, or logs steps they never did
+    me = writer_of(path)
+    if me is not None and me == writer and start > first:
+        return start
+    overlap_hi = min(hi, int(res.step.max()))
+    warnings.append(
+        f"{path.name} logs steps {start}..{overlap_hi} again, already in {prev_path.name} (another run or a resume "
+        "writing to the same folder, with no restart event): both kept, as TensorBoard shows them"
+    )
+    return None

@@ -50,16 +50,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..runs import FileNote
 from .base import LogReadError, RunData, frame_from_columns
+from .files import check_time, read_bytes
 from .lightning import flatten_hparams
+from .numbers import json_int, to_step, to_value
+from .yamlload import read_yaml, refused_warning
 
 __all__ = ["WandbFile", "is_wandb_run_dir", "read_wandb_file", "read_wandb_run"]
 
@@ -68,8 +71,6 @@ IDENT, MAGIC = b":W&B", 0xBEE1
 CHUNK_HEADER = struct.Struct("<IHB")
 BLOCK = 32768
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
-MAX_WANDB_BYTES = 4 << 30
-MAX_FILES_BYTES = 64 << 20  # config.yaml, wandb-summary.json
 #: Row keys W&B adds to every history row: they place the row, they are not metrics.
 ROW_KEYS = ("_step", "_runtime", "_timestamp")
 
@@ -82,8 +83,9 @@ RUN_CONFIG = 4
 
 
 def is_wandb_run_dir(d: Path, files: list[str]) -> bool:
-    """A W&B run folder: it holds a ``.wandb`` record log, or W&B's ``files/`` folder."""
-    if any(f.endswith(".wandb") for f in files):
+    """A W&B run folder: it holds a ``run-<id>.wandb`` record log, or W&B's ``files/`` folder.
+    (Any ``*.wandb`` name would make a stray file stop the walk of everything beside it.)"""
+    if any(f.startswith("run-") and f.endswith(".wandb") for f in files):
         return True
     sub = d / "files"
     return (sub / "wandb-summary.json").is_file() or ((sub / "config.yaml").is_file() and (sub / "wandb-metadata.json").is_file())
@@ -150,7 +152,7 @@ def _item(buf: bytes) -> tuple[str, Any, bool]:
             nested.append(_text(val))
         elif num == I_VALUE_JSON and wt == 2:
             try:
-                value, has = json.loads(_text(val), parse_constant=_constant), True
+                value, has = json.loads(_text(val), parse_constant=_constant, parse_int=json_int), True
             except (ValueError, RecursionError):
                 value, has = None, False
         elif num == I_NUMBER and wt == 1:
@@ -163,7 +165,7 @@ def _item(buf: bytes) -> tuple[str, Any, bool]:
             value, has = _text(val), True
         elif num == I_JSON and wt == 2:
             try:
-                value, has = json.loads(_text(val), parse_constant=_constant), True
+                value, has = json.loads(_text(val), parse_constant=_constant, parse_int=json_int), True
             except (ValueError, RecursionError):
                 pass
     return ("/".join(nested) if nested else key), value, has
@@ -252,6 +254,8 @@ def _resync(data: bytes, start: int) -> int | None:
     n = len(data)
     pos = start
     while pos + CHUNK_HEADER.size <= n:
+        if pos & 0xFFFF == 0:
+            check_time()
         left = BLOCK - (pos % BLOCK)
         if left < CHUNK_HEADER.size:
             pos += left
@@ -290,13 +294,7 @@ def _config_items(buf: bytes, into: dict[str, Any]) -> None:
 
 def read_wandb_file(path: Path) -> WandbFile:
     """Every history row, the config and the run's identity in one ``.wandb`` file."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_WANDB_BYTES:
-            raise LogReadError(path, f"{size / 2**30:.1f} GiB is too large for a W&B record log")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LogReadError(path, f"cannot read: {exc.strerror or exc}") from None
+    data = read_bytes(path, "wandb")
     if len(data) < FILE_HEADER.size:
         raise LogReadError(path, "not a W&B record log (shorter than its header)")
     ident, magic, _version = FILE_HEADER.unpack_from(data, 0)
@@ -328,10 +326,8 @@ def read_wandb_file(path: Path) -> WandbFile:
 
 # --- the run folder ----------------------------------------------------------------------
 def _number(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return float(v)
-    if isinstance(v, (int, float)):
-        return float(v)
+    if isinstance(v, (bool, int, float)):
+        return to_value(v)
     return None
 
 
@@ -341,12 +337,20 @@ def rows_to_frame(rows: list[tuple[int | None, dict[str, Any]]]):
     walls: list[float | None] = []
     values: list[float] = []
     skipped: set[str] = set()
+    bad_steps = 0
     for i, (hstep, row) in enumerate(rows):
-        step = row.get("_step", hstep)
-        step = int(step) if isinstance(step, (int, float)) and not isinstance(step, bool) and math.isfinite(step) else i
+        if i % 4096 == 0:
+            check_time()
+        raw = row.get("_step", hstep)
+        step = to_step(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+        if step is None:
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                bad_steps += 1  # NaN, Inf or beyond 2**62: the row is damaged
+                continue
+            step = i
         ts = row.get("_timestamp")
-        wall = float(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else None
-        for key in sorted(row):
+        wall = _number(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else None
+        for key in sorted(k for k in row if isinstance(k, str)):
             if key in ROW_KEYS or key.startswith("_wandb"):
                 continue
             v = _number(row[key])
@@ -357,22 +361,21 @@ def rows_to_frame(rows: list[tuple[int | None, dict[str, Any]]]):
             steps.append(step)
             walls.append(wall)
             values.append(v)
+    if bad_steps:
+        skipped.add(f"({bad_steps} rows with an unusable _step)")
     return frame_from_columns(tags, steps, values, wall_time=walls), sorted(skipped)
 
 
 def _config_yaml(path: Path) -> tuple[dict[str, Any], list[str]]:
     """files/config.yaml: {key: {desc, value}}, or plain {key: value} from old SDKs."""
+    refused: list[str] = []
     try:
-        if path.stat().st_size > MAX_FILES_BYTES:
-            return {}, [f"{path.name}: too large to read"]
-        with open(path, encoding="utf-8") as fh:
-            obj = yaml.safe_load(fh)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return {}, [f"{path.name}: hyperparameters not read ({first})"]
+        obj = read_yaml(path, refused)
+    except LogReadError as exc:
+        return {}, [f"{path.name}: hyperparameters not read ({exc.reason})"]
     if not isinstance(obj, dict):
-        return {}, []
-    return _plain_config(obj), []
+        return {}, refused_warning(path.name, refused)
+    return _plain_config(obj), refused_warning(path.name, refused)
 
 
 def _plain_config(obj: dict[str, Any]) -> dict[str, Any]:
@@ -387,11 +390,11 @@ def _plain_config(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _summary(path: Path) -> dict[str, Any]:
+    from .keras import load_json
+
     try:
-        if path.stat().st_size > MAX_FILES_BYTES:
-            return {}
-        obj = json.loads(path.read_text(encoding="utf-8", errors="replace"), parse_constant=_constant)
-    except (OSError, ValueError, RecursionError):
+        obj = load_json(path)
+    except LogReadError:
         return {}
     return obj if isinstance(obj, dict) else {}
 
@@ -402,7 +405,7 @@ def read_wandb_run(path: Path) -> list[RunData]:
         folder, binaries = path.parent, [path]
     else:
         folder = path
-        binaries = sorted(p for p in folder.glob("*.wandb") if p.is_file())
+        binaries = sorted(p for p in folder.glob("*.wandb") if not p.is_dir())  # a FIFO is refused, and said, by the reader
     files_dir = folder / "files"
     hparams: dict[str, Any] = {}
     warnings: list[str] = []
@@ -414,11 +417,14 @@ def read_wandb_run(path: Path) -> list[RunData]:
         read_files.append(str(cfg))
 
     frame = None
+    notes: list[FileNote] = []
+    unreadable: list[str] = []
     for b in binaries:
         try:
             wf = read_wandb_file(b)
         except LogReadError as exc:
             warnings.append(f"{b.name}: {exc.reason}")
+            unreadable.append(str(b))
             continue
         read_files.append(str(b))
         if not hparams and wf.config:
@@ -431,8 +437,11 @@ def read_wandb_run(path: Path) -> list[RunData]:
             damage.append(f"{wf.corrupt} damaged chunks skipped ({wf.skipped_bytes} bytes)")
         if wf.malformed:
             damage.append(f"{wf.malformed} malformed records skipped")
+        if damage:
+            notes.append(FileNote(str(b), "damaged", "; ".join(damage)))
         if wf.truncated:
             damage.append("truncated tail (the run was still writing, or was killed): complete records kept")
+            notes.append(FileNote(str(b), "truncated", damage[-1]))
         if damage:
             warnings.append(f"{b.name}: " + "; ".join(damage))
         if wf.rows:
@@ -443,7 +452,7 @@ def read_wandb_run(path: Path) -> list[RunData]:
                 frame = f
                 break
     if frame is not None:
-        return [RunData(source="wandb", frame=frame, files=read_files, hparams=hparams, warnings=warnings)]
+        return [RunData(source="wandb", frame=frame, files=read_files, hparams=hparams, warnings=warnings, notes=notes)]
 
     # No usable history in a .wandb file: what the text files hold.
     why = "no run-*.wandb file" if not binaries else "the run-*.wandb file holds no history"
@@ -456,7 +465,8 @@ def read_wandb_run(path: Path) -> list[RunData]:
             runs = read_text_log(out_log)
         except LogReadError as exc:
             warnings.append(f"output.log: {exc.reason}")
-    summary = _summary(files_dir / "wandb-summary.json") if files_dir.is_dir() else {}
+    summary_path = files_dir / "wandb-summary.json"
+    summary = _summary(summary_path) if os.path.lexists(summary_path) else {}
     has_loss = any("loss" in t.lower() for r in runs for t in r.frame["tag"].unique().to_list())
     if summary and not has_loss:
         f, _ = rows_to_frame([(None, {k: v for k, v in summary.items() if isinstance(k, str)})])
@@ -466,9 +476,12 @@ def read_wandb_run(path: Path) -> list[RunData]:
     if not runs:
         raise LogReadError(folder if path.is_dir() else path, f"W&B run without a readable history ({why}; no output.log or summary values)")
     note = f"{why}: read from files/output.log" + (" and wandb-summary.json" if summary and not has_loss else "")
+    for u in unreadable:
+        notes.append(FileNote(u, "replaced", f"{Path(u).name} not readable: {note}"))
     for r in runs:
         r.source = "wandb"
         r.hparams = {**hparams, **r.hparams}
         r.warnings = [note] + warnings + r.warnings
+        r.notes = notes + r.notes
         r.files = sorted(set(r.files) | set(read_files))
     return runs

@@ -34,6 +34,8 @@ def _finite(v: Any) -> float | None:
         f = float(v)
     except (TypeError, ValueError):
         return None
+    except OverflowError:  # an integer beyond a float's range (a 5000-digit step)
+        return float("inf") if v > 0 else float("-inf")
     return f
 
 

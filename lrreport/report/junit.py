@@ -20,6 +20,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..analyze.analysis import Analysis, Finding, severity_rank
+from ..ingest.base import safe_text
 
 __all__ = ["CHECKS", "to_junit"]
 
@@ -41,13 +42,16 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 
 
 def xml_text(value: object) -> str:
-    return _NOT_XML.sub("", str(value))
+    return _NOT_XML.sub("", safe_text(value))
 
 
 def _fmt(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.6g}"
-    return str(v)
+    try:
+        return str(v)
+    except Exception:
+        return f"<{type(v).__name__}>"
 
 
 def _body(f: Finding) -> str:
@@ -122,6 +126,15 @@ def to_junit(analysis: Analysis, fail_on: str = "never") -> str:
             _sub(case, "error", e.error, message=e.error, type="ReadError")
         total_tests += len(a.errors)
         total_errors += len(a.errors)
+
+    if a.runset.notes:
+        # Files read with damage, in part, replaced, skipped or through a link: visible in CI
+        # test views as skipped cases, one per file and outcome.
+        suite = _sub(root, "testsuite", name="files read with damage or skipped", tests=len(a.runset.notes), failures=0, errors=0, skipped=len(a.runset.notes))
+        for n in a.runset.notes:
+            case = _sub(suite, "testcase", classname=f"file notes.{n.kind}", name=n.path)
+            _sub(case, "skipped", f"{n.kind}: {n.detail}" + (f" (run {n.run})" if n.run else ""), message=f"{n.kind}: {n.detail}")
+        total_tests += len(a.runset.notes)
 
     root.set("tests", str(total_tests))
     root.set("failures", str(total_failures))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 
 from ..analyze.analysis import SEVERITIES, Analysis, Finding, severity_rank
+from ..ingest.base import safe_text
+from .terminal import files_line
 
 __all__ = ["MAX_BYTES", "md_code", "md_escape", "to_markdown"]
 
@@ -32,14 +34,14 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
 def md_escape(text: object) -> str:
     """Plain text safe inside a Markdown table cell: no table breaks, no HTML, no emphasis."""
-    s = _CONTROL.sub("", str(text)).replace("\r", " ").replace("\n", " ")
+    s = _CONTROL.sub("", safe_text(text)).replace("\r", " ").replace("\n", " ")
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", s)
 
 
 def md_code(text: object) -> str:
     """A code span when the text is a plain identifier or path, else escaped text (a backtick cannot be escaped inside one)."""
-    s = str(text)
+    s = safe_text(text)
     return f"`{s}`" if re.fullmatch(r"[\w./:=+, -]+", s) else md_escape(s)
 
 
@@ -79,12 +81,16 @@ def to_markdown(analysis: Analysis, max_bytes: int = MAX_BYTES, title: str | Non
     counts = a.counts()
     names = a.runs
     healthy = sum(1 for n in names if a.verdict(n).healthy)
+    file_counts = a.runset.file_counts()
+    file_counts["unreadable"] = 0  # counted on its own
+    noted = files_line(file_counts)
     out.add(f"## {md_escape(title) if title else 'lrreport: learning-rate diagnosis'}")
     out.add("")
     out.add(
         f"**{len(names)} runs** · {ICON['error']} {counts['error']} errors · {ICON['warning']} {counts['warning']} warnings · "
         f"{ICON['info']} {counts['info']} info · {healthy} healthy"
         + (f" · {len(a.errors)} unreadable files" if a.errors else "")
+        + (f" · files: {md_escape(noted)}" if noted else "")
     )
     out.add("")
     omitted: list[str] = []
@@ -161,6 +167,15 @@ def to_markdown(analysis: Analysis, max_bytes: int = MAX_BYTES, title: str | Non
         for i, e in enumerate(a.errors):
             if not out.add(f"- {md_code(e.path)}: {md_escape(e.error)}"):
                 omitted.append(f"{len(a.errors) - i} unreadable files")
+                break
+        out.add("")
+
+    if a.runset.notes:
+        out.add("### Files read with damage, in part, replaced, skipped or through a link")
+        out.add("")
+        for i, n in enumerate(a.runset.notes):
+            if not out.add(f"- {md_escape(n.kind)}: {md_code(n.path)}: {md_escape(n.detail)}"):
+                omitted.append(f"{len(a.runset.notes) - i} file notes")
                 break
         out.add("")
 

@@ -10,11 +10,23 @@ from pathlib import Path
 __all__ = ["OutputError", "write_all", "write_atomic", "write_output"]
 
 
+def _encoded(text: str) -> bytes:
+    # Valid UTF-8 whatever the text holds: a lone surrogate (a name whose bytes were not
+    # UTF-8, escaped upstream in any case) is written as a backslash escape, never a crash.
+    return text.encode("utf-8", "backslashreplace")
+
+
+def _not_a_folder(target: Path, dest: str) -> None:
+    if target.is_dir():
+        raise OutputError(f"cannot write {dest}: it is a folder (name a file in it, e.g. {os.path.join(dest, 'lrreport-report.html')})")
+
+
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     """Write to a temporary file beside ``path``, then rename it into place."""
     target = Path(path)
+    _not_a_folder(target, str(path))
     target.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    raw = _encoded(data) if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -36,8 +48,15 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
 def write_output(dest: str, data: str) -> None:
     """``-`` writes to stdout; anything else is a path written atomically."""
     if dest == "-":
-        sys.stdout.write(data if data.endswith("\n") else data + "\n")
-        sys.stdout.flush()
+        text = data if data.endswith("\n") else data + "\n"
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            sys.stdout.flush()
+            buffer.write(_encoded(text))
+            buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
     else:
         write_atomic(dest, data)
 
@@ -55,19 +74,23 @@ def write_all(outputs: list[tuple[str, str]]) -> None:
             if dest == "-":
                 continue
             target = Path(dest)
+            _not_a_folder(target, dest)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(text.encode("utf-8"))
+                    fh.write(_encoded(text))
             except OSError as exc:
                 raise OutputError(f"cannot write {dest}: {exc.strerror or exc}") from None
             staged.append((tmp, target))
         umask = os.umask(0)
         os.umask(umask)
-        for tmp, target in staged:
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, target)
+        try:
+            for tmp, target in staged:
+                os.chmod(tmp, 0o666 & ~umask)
+                os.replace(tmp, target)
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
         staged = []
     finally:
         for tmp, _ in staged:

@@ -17,7 +17,7 @@ from typing import TextIO
 from ..analyze.analysis import Analysis
 from . import humanize
 
-__all__ = ["print_summary", "shorten"]
+__all__ = ["files_line", "plain", "print_summary", "shorten"]
 
 #: Rows in the table; the rest are counted (unhealthy runs come first).
 MAX_ROWS = 25
@@ -28,7 +28,32 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _plain(text: object) -> str:
-    return _CONTROL.sub("?", str(text))
+    from ..ingest.base import safe_text
+
+    return _CONTROL.sub("?", safe_text(text))
+
+
+def plain(text: object) -> str:
+    """Text safe to print on a terminal: no control characters (no escape sequences from a
+    hostile run name), nothing that cannot be encoded."""
+    return _plain(text)
+
+
+#: How the files' outcomes are worded, in the order they are listed.
+FILE_WORDS = (
+    ("unreadable", "unreadable"),
+    ("damaged", "read with damage skipped"),
+    ("truncated", "with an incomplete tail held back"),
+    ("partial", "read in part"),
+    ("replaced", "replaced by another copy"),
+    ("skipped", "skipped"),
+    ("link", "read through a link out of the logdir"),
+)
+
+
+def files_line(counts: dict[str, int]) -> str:
+    """``"1 unreadable, 2 read with damage skipped"`` from ``RunSet.file_counts()`` ("" when all is well)."""
+    return ", ".join(f"{counts[k]} {words}" for k, words in FILE_WORDS if counts.get(k))
 
 
 def _use_color(file: TextIO, color: bool | None) -> bool:
@@ -95,6 +120,11 @@ def print_summary(analysis: Analysis, file: TextIO, html_path: str | None = None
         parts.append(paint(f"{len(a.errors)} unreadable files", "error"))
     lines.append("")
     lines.append(", ".join(parts))
+    counts = a.runset.file_counts()
+    counts["unreadable"] = 0  # said above
+    noted = files_line(counts)
+    if noted:
+        lines.append(paint(f"files: {noted} (listed below; all in --json and the report)", "warning"))
     for sw in a.sweeps:
         rng = f" (good {humanize.lr(sw.good_lr_range[0])}–{humanize.lr(sw.good_lr_range[1])})" if sw.good_lr_range else ""
         lines.append(f"sweep {_plain(sw.name)}: best LR {humanize.lr(sw.best_lr)}{rng}")
