@@ -60,16 +60,20 @@ def _files_of(src: RunSource) -> list[Path]:
 def fingerprint(src: RunSource, settings: str) -> str:
     """A key that changes when any file the source is read from changes, or lrreport does."""
     h = hashlib.sha256()
-    h.update(f"{__version__}\0{settings}\0{src.root}\0{src.single_file}\0".encode())
+
+    def add(text: str) -> None:  # a path that is not UTF-8 keeps its bytes (surrogateescape)
+        h.update(text.encode("utf-8", "surrogateescape"))
+
+    add(f"{__version__}\0{settings}\0{src.root}\0{src.single_file}\0")
     for kind, part in src.parts:
-        h.update(f"{kind}\0{part}\0".encode())
+        add(f"{kind}\0{part}\0")
     for f in _files_of(src):
         try:
             st = f.stat()
         except OSError:
-            h.update(f"{f}\0missing\0".encode())
+            add(f"{f}\0missing\0")
             continue
-        h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        add(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\0")
     return h.hexdigest()
 
 

@@ -190,6 +190,10 @@ def test_run_folder_whose_name_is_not_utf8(tmp_path):
     assert any("\\xff" in e.path for e in rs.errors)
     out = render_all(rs)
     assert "\\xff" in out["markdown"]
+    # The CLI path too: the cache key of that folder, the outputs, exit 0 not 3.
+    res = CliRunner().invoke(main, ["analyze", str(tmp_path), "--no-html", "--json", "-", "--cache-dir", str(tmp_path.parent / "cache")])
+    assert res.exit_code == 0, res.output
+    assert "\\xff" in res.output
 
 
 # --- 2. outputs crash after a good analysis ---------------------------------------------------------
@@ -210,6 +214,17 @@ def test_metric_of_plus_and_minus_1e308_is_drawn_clipped(tmp_path):
     rs = lrreport.load(tmp_path)
     out = render_all(rs)
     assert "<svg" in out["html"]
+
+
+@pytest.mark.parametrize("lr", [1e300, 1e308, 1e-320], ids=["1e300", "1e308", "subnormal"])
+def test_lr_at_the_ends_of_a_float_is_drawn(tmp_path, lr):
+    """A log LR axis whose ticks would be 10**309 or 10**-324 (OverflowError), and values
+    from -1e308 to 1e308 (a span of inf): drawn on a clipped axis, never a crash."""
+    lines = ["step,loss,val_loss,lr"] + [f"{i},{1e308 if i % 2 else -1e308},{1.0 / (i + 1)},{lr if i % 3 == 0 else 0.2}" for i in range(30)]
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "log.csv").write_text("\n".join(lines) + "\n")
+    out = render_all(lrreport.load(tmp_path))
+    assert "<svg" in out["html"] and "NaN" not in out["html"].split("<svg", 1)[1].split("</svg>", 1)[0]
 
 
 MLFLOW_META_LOOP = "run_id: abc\nstatus: &s [1, *s]\n"
@@ -762,3 +777,18 @@ def test_time_budget_per_file_stops_a_slow_read(tmp_path):
     assert err.path.endswith("train.log") and "longer than the 0 s limit" in err.error
     again = lrreport.load(tmp_path)
     assert len(again.runs) == 2 and not again.errors
+
+
+def test_axis_arithmetic_at_the_ends_of_a_float():
+    """The pieces behind every chart: ticks and scales whose naive sums overflow."""
+    from lrreport.report.svg import _Scale, log_ticks, nice_ticks
+
+    assert 1e300 <= log_ticks(0.2, 1.7e308)[-1] <= 1e308
+    scale = _Scale(0.2, 1e308, 0.0, 100.0, True)
+    lo, hi = scale.domain()  # 10**308.x was an OverflowError
+    assert math.isfinite(lo) and math.isfinite(hi)
+    assert all(math.isfinite(t) for t in log_ticks(lo, hi))
+    ticks = nice_ticks(-1e308, 1e308)
+    assert 3 <= len(ticks) <= 21 and all(math.isfinite(t) for t in ticks)
+    px = _Scale(-1e308, 1e308, 0.0, 100.0, False)(np.array([-1e308, 0.0, 1e308]))
+    assert np.allclose(px, [0.0, 50.0, 100.0])

@@ -72,20 +72,23 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     """About ``n`` round values (1, 2 or 5 times a power of ten apart) covering [lo, hi]."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo] if math.isfinite(lo) else []
-    raw = (hi - lo) / n
+    raw = hi / n - lo / n  # never hi - lo: from -1e308 to 1e308 that is inf
     e = 10 ** math.floor(math.log10(raw))
     step = min((m * e for m in (1, 2, 5, 10) if m * e >= raw), default=10 * e)
     first = math.ceil(lo / step - 1e-9) * step
     out = []
     v = first
-    while v <= hi + 1e-9 * step:
+    while v <= hi + 1e-9 * step and math.isfinite(v) and len(out) <= 4 * n:
         out.append(0.0 if abs(v) < step * 1e-9 else v)
         v += step
     return out
 
 
 def log_ticks(lo: float, hi: float) -> list[float]:
-    a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    if not (0 < lo <= hi and math.isfinite(hi)):
+        return []
+    # Powers of ten a float holds: 1e-307 .. 1e308.
+    a, b = max(-307, math.floor(math.log10(lo))), min(308, math.ceil(math.log10(hi)))
     every = max(1, (b - a) // 6)
     return [10.0**k for k in range(a, b + 1, every) if lo <= 10.0**k <= hi * (1 + 1e-9)]
 
@@ -107,14 +110,20 @@ class _Scale:
             lo, hi = math.log10(lo), math.log10(hi)
         if hi <= lo:
             hi, lo = lo + 0.5 + abs(lo) * 0.05, lo - 0.5 - abs(lo) * 0.05
+        if log:  # a domain a float can hold: 10**309 is an OverflowError
+            lo, hi = max(lo, -307.0), min(hi, 308.0)
+        if not math.isfinite(hi / 2 - lo / 2):
+            lo, hi = -1.7e308, 1.7e308
+        # Halves throughout: hi - lo of a -1e308..1e308 axis is inf, its halves are not.
         self.lo, self.hi, self.a, self.b = lo, hi, a, b
+        self._span = hi / 2 - lo / 2
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         v = np.asarray(v, dtype=np.float64)
-        if self.log:
-            with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if self.log:
                 v = np.log10(np.where(v > 0, v, np.nan))
-        return self.a + (v - self.lo) / (self.hi - self.lo) * (self.b - self.a)
+            return self.a + (v / 2 - self.lo / 2) / self._span * (self.b - self.a)
 
     def domain(self) -> tuple[float, float]:
         return (10**self.lo, 10**self.hi) if self.log else (self.lo, self.hi)
