@@ -13,10 +13,14 @@ For each size, ``lrreport analyze DIR -o r.html --json r.json`` runs in a fresh
 process under ``/usr/bin/time -v`` (wall time and peak resident memory of the
 whole process tree) with:
 
-* all cores (the default ``--workers``) and ``--workers 1``;
-* ``--dask`` pointed at a ``distributed.LocalCluster`` of one worker process per
-  core started by this script (the cluster's own memory is not in the peak);
-* a second run on the unchanged logdir (when the summary cache exists).
+* all cores (the default ``--workers``) on an empty summary cache (cold);
+* a second run on the unchanged logdir with that cache (cached);
+* ``--workers 1`` and ``--dask`` pointed at a ``distributed.LocalCluster`` of one
+  worker process per core started by this script (the cluster's own memory is not
+  in the peak), both with ``--no-cache``.
+
+The cache lives under ``--out`` (never the user's own). Numba's cache of the
+event reader is warm, as after any first use of an install.
 
 The table gives wall seconds, CPU seconds per run, peak RSS, the HTML size and
 the ratios (per-run cost against the smallest size, workers 1 against all).
@@ -190,6 +194,7 @@ def build(root: Path, runs: int, steps: int) -> Path:
 # --- measuring ---------------------------------------------------------------------------------
 
 def run_cli(args: list[str], env: dict[str, str] | None = None) -> dict:
+    env = dict(os.environ, **(env or {}))
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "lrreport", *args]
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
@@ -202,9 +207,9 @@ def run_cli(args: list[str], env: dict[str, str] | None = None) -> dict:
     return {"wall": wall, "cpu": user + system, "rss_gb": rss}
 
 
-def measure(logdir: Path, out: Path, extra: list[str]) -> dict:
+def measure(logdir: Path, out: Path, extra: list[str], env: dict[str, str] | None = None) -> dict:
     html, js = out / "r.html", out / "r.json"
-    res = run_cli(["analyze", str(logdir), "-o", str(html), "--json", str(js), "-q", "--no-progress", *extra])
+    res = run_cli(["analyze", str(logdir), "-o", str(html), "--json", str(js), "-q", "--no-progress", *extra], env)
     res["html_mb"] = html.stat().st_size / 1e6
     res["runs"] = len(json.loads(js.read_text())["runs"])
     return res
@@ -230,11 +235,14 @@ def main(argv=None) -> int:
         print(f"  logdir {n} runs: {size:.2f} GB ({time.perf_counter() - t:.0f} s to make or find)", flush=True)
         work = args.out / f"out_{n}"
         work.mkdir(exist_ok=True)
-        modes = [("all cores", [])]
+        cache = work / "cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        cached = {"LRREPORT_CACHE_DIR": str(cache)}
+        modes = [("all cores", [], cached), ("cached", [], cached)]
         if not args.no_workers1:
-            modes.append(("--workers 1", ["--workers", "1"]))
-        for label, extra in modes:
-            r = measure(logdir, work, extra)
+            modes.append(("--workers 1", ["--workers", "1", "--no-cache"], None))
+        for label, extra, env in modes:
+            r = measure(logdir, work, extra, env)
             rows.append((n, label, r))
             print(f"  {n:6d} runs  {label:12s} {r['wall']:7.1f} s  {r['cpu'] / n:6.3f} CPU s/run  "
                   f"{r['rss_gb']:5.2f} GB peak  {r['html_mb']:6.1f} MB HTML", flush=True)
@@ -245,7 +253,7 @@ def main(argv=None) -> int:
                 print("  (distributed not installed: no LocalCluster rows)")
             else:
                 with LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None) as c:
-                    r = measure(logdir, work, ["--dask", c.scheduler_address])
+                    r = measure(logdir, work, ["--dask", c.scheduler_address, "--no-cache"])
                 rows.append((n, "LocalCluster", r))
                 print(f"  {n:6d} runs  {'LocalCluster':12s} {r['wall']:7.1f} s  {r['cpu'] / n:6.3f} CPU s/run (client only)  "
                       f"{r['rss_gb']:5.2f} GB peak (client)  {r['html_mb']:6.1f} MB HTML", flush=True)
@@ -254,11 +262,18 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|---|")
     for n, label, r in rows:
         print(f"| {n} | {label} | {r['wall']:.1f} | {1000 * r['wall'] / n:.0f} | {r['cpu'] / n:.3f} | {r['rss_gb']:.2f} | {r['html_mb']:.1f} |")
-    base = {label: r for n, label, r in rows if n == sizes[0]}
     print("\nratios:")
-    for n, label, r in rows:
-        if n != sizes[0] and label in base:
-            print(f"  {label}, {n} runs: per-run wall {r['wall'] / n / (base[label]['wall'] / sizes[0]):.2f}x the {sizes[0]}-run one")
+    for prev, n in zip(sizes, sizes[1:]):
+        for label in ("all cores", "--workers 1", "LocalCluster"):
+            a = next((r for m, lb, r in rows if m == prev and lb == label), None)
+            b = next((r for m, lb, r in rows if m == n and lb == label), None)
+            if a and b:
+                print(f"  {label}: per-run wall at {n} runs {b['wall'] / n / (a['wall'] / prev):.2f}x the one at {prev} runs")
+    for n in sizes:
+        a = next((r for m, label, r in rows if m == n and label == "all cores"), None)
+        c = next((r for m, label, r in rows if m == n and label == "cached"), None)
+        if a and c:
+            print(f"  {n} runs: the second run on the cache is {a['wall'] / c['wall']:.1f}x faster than the first")
     for n in sizes:
         a = next((r for m, label, r in rows if m == n and label == "all cores"), None)
         b = next((r for m, label, r in rows if m == n and label == "--workers 1"), None)
