@@ -321,7 +321,7 @@ def analyze(
         _say_files(runset)
         _fail(f"{logdir}: no readable training logs found")
 
-    _write_outputs(analysis, html_path, no_html, json_path, md_path, junit_path, fail_on, progress)
+    _write_outputs(analysis, html_path, no_html, json_path, md_path, junit_path, fail_on, progress, workers)
     stdout_taken = "-" in (json_path, md_path)
     if not quiet:
         from .report.terminal import print_summary
@@ -332,7 +332,7 @@ def analyze(
     sys.exit(exit_code(analysis, fail_on))
 
 
-def _write_outputs(analysis, html_path, no_html, json_path, md_path, junit_path, fail_on, progress) -> None:
+def _write_outputs(analysis, html_path, no_html, json_path, md_path, junit_path, fail_on, progress, workers=None) -> None:
     """Render everything first, then write: a failure leaves no half-set of outputs."""
     from .report.output import OutputError, write_all
 
@@ -352,7 +352,7 @@ def _write_outputs(analysis, html_path, no_html, json_path, md_path, junit_path,
     if not no_html:
         from .report import Report
 
-        outputs.append((html_path, Report(analysis, progress=progress).to_html()))
+        outputs.append((html_path, Report(analysis, workers=workers, progress=progress).to_html()))
     try:
         write_all(outputs)
     except OutputError as exc:
@@ -370,7 +370,7 @@ def _watch(logdir, interval, cache, options, html_path, no_html, json_path, md_p
 
     def on_analysis(analysis, n: int) -> None:
         if analysis.runset.runs:
-            _write_outputs(analysis, html_path, no_html, json_path, md_path, junit_path, fail_on, False)
+            _write_outputs(analysis, html_path, no_html, json_path, md_path, junit_path, fail_on, False, options.get("workers"))
         if not quiet:
             from datetime import datetime
 

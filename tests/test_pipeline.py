@@ -37,6 +37,20 @@ def test_worker_processes_give_the_same_bytes(reference, monkeypatch):
     assert _outputs(pipeline.analyze_logdir(SAMPLES, workers=2)) == reference
 
 
+def test_report_sections_rendered_in_processes_give_the_same_bytes(reference, monkeypatch):
+    """A long report builds its runs' sections in worker processes, each from the run's own
+    slice of the Analysis; the page must not change by a byte."""
+    import lrreport.report.html as html
+
+    a = pipeline.analyze_logdir(SAMPLES, workers=1)
+    monkeypatch.setattr(html, "RENDER_PROCESSES_ABOVE", 0)
+    assert Report(a, workers=2).to_html() == reference[1]
+    # A notebook's Analysis (raw points, no summaries) is rendered here, as before.
+    full = lrreport.analyze(lrreport.load(SAMPLES))
+    assert not any(full.has_summary(n) for n in full.runs)
+    assert Report(full, workers=2).to_html() == reference[1]
+
+
 def test_dask_local_cluster_gives_the_same_bytes(reference):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:

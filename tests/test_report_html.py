@@ -13,6 +13,8 @@ import csv
 import json
 import math
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -327,14 +329,17 @@ def test_svg_ids_do_not_clash(rich_analysis):
     assert "<?xml" not in text and "<!DOCTYPE svg" not in text
 
 
-def test_matplotlib_state_untouched(rich_analysis):
-    import matplotlib
-
-    before = dict(matplotlib.rcParams)
-    backend = matplotlib.get_backend()
-    Report(rich_analysis, workers=1).to_html()
-    assert dict(matplotlib.rcParams) == before
-    assert matplotlib.get_backend() == backend
+def test_rendering_needs_no_matplotlib():
+    """The report draws its own SVG: matplotlib is not a dependency, and rendering a
+    report never imports it (nor touches a notebook's plotting state)."""
+    code = (
+        "import sys, lrreport\n"
+        "a = lrreport.analyze(lrreport.load(sys.argv[1]))\n"
+        "lrreport.Report(a, workers=1).to_html()\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(REPO / "sample_logs")], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr[-2000:]
 
 
 def test_repr_html_is_a_self_sizing_iframe(rich_analysis):

@@ -249,6 +249,24 @@ def test_ema_equals_tensorboards_recurrence(n, weight, scale, seed, bad):
         assert np.array_equal(got, want, equal_nan=True)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.integers(1, 3000),
+    weight=st.one_of(st.sampled_from([1e-9, 3.7e-5, 0.049, 0.05, 0.6, 0.999]), st.floats(1e-12, 0.999)),
+    scale=st.floats(-8, 150),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_drawn_smoothing_equals_tensorboards_recurrence(n, weight, scale, seed):
+    """The static charts' smoothing (blocks of cumulative sums, or a truncated sum for light
+    weights) against the recurrence itself, to 1e-9 of the series' largest value."""
+    from lrreport.report.svg import _ema_blocks
+
+    x = np.random.default_rng(seed).standard_normal(n) * 10.0**scale + 1.0
+    got = _ema_blocks(x, weight)
+    want = reference_ema(x, weight)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9 * np.abs(x).max())
+
+
 # --- a fresh process never compiles for small inputs -----------------------------------------
 
 FRESH = """

@@ -450,8 +450,36 @@ class Analysis:
 
         return sorted(self.runs, key=key)
 
+    def has_summary(self, run: str) -> bool:
+        """Whether the run is held as its summary (the CLI's path), not as raw points."""
+        return run in self._summaries
+
+    def for_run(self, run: str) -> Analysis:
+        """The run alone: an Analysis of just what its own report section reads (its info,
+        findings, verdict, LR changes and range test, summary and trace), small enough to
+        send to a worker process. Only for runs held as summaries."""
+        rs = self.runset
+        one = RunSet(rs.logdir, rs.scalars.clear(), {run: rs.runs[run]}, [], [])
+        return Analysis(
+            one,
+            self.run_findings(run),
+            lr_finds={run: self.lr_finds[run]} if run in self.lr_finds else None,
+            lr_changes={run: self.lr_changes[run]} if run in self.lr_changes else None,
+            traces={run: self._traces[run]} if run in self._traces else None,
+            version=self.version,
+            verdicts={run: self.verdicts[run]},
+            summaries={run: self._summaries[run]},
+        )
+
     def run_findings(self, run: str) -> list[Finding]:
-        return [f for f in self.findings if f.run == run]
+        # Indexed once per findings list: a 1000-run report asks for each run's several times.
+        key = (id(self.findings), len(self.findings))
+        if getattr(self, "_by_run_key", None) != key:
+            by_run: dict[str, list[Finding]] = {}
+            for f in self.findings:
+                by_run.setdefault(f.run, []).append(f)
+            self._by_run, self._by_run_key = by_run, key
+        return list(self._by_run.get(run, ()))
 
     def worst_severity(self, run: str | None = None) -> str | None:
         fs = self.findings if run is None else self.run_findings(run)

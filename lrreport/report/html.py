@@ -47,6 +47,9 @@ __all__ = ["Report", "template_dirs"]
 
 #: Reports with more runs than this collapse their healthy runs (and list them last).
 COLLAPSE_HEALTHY_ABOVE = 20
+#: A report of more runs than this builds its runs' sections in worker processes (starting
+#: them costs about a second; a run's section some milliseconds).
+RENDER_PROCESSES_ABOVE = 300
 #: Above this many runs each line carries fewer points (the page stays under ~30 KB a run);
 #: the run summaries keep series at these sizes (analyze/summary.py).
 from ..analyze.summary import COMPACT_ABOVE, COMPACT_POINTS  # noqa: E402
@@ -142,7 +145,10 @@ class Report:
 
     >>> Report(analysis).save("report.html")      # doctest: +SKIP
 
-    ``workers`` is accepted for compatibility and ignored: drawing is done by the page.
+    ``workers``: processes that build the runs' sections of a long report (default: one
+    per core; 1 renders here). They are used for reports of more than
+    ``RENDER_PROCESSES_ABOVE`` runs whose Analysis holds per-run summaries (the CLI's path):
+    each worker gets the runs it draws, alone, and the page is the same byte for byte.
     ``progress`` shows a bar on stderr while rendering (None: on a terminal, for long reports).
     """
 
@@ -198,14 +204,11 @@ class Report:
         runs = []
         troubled = 0
         points = charts.MAX_POINTS if len(order) <= COMPACT_ABOVE else COMPACT_POINTS
-        for name in order:
-            entry = self._run(name, anchors[name], points)
+        for entry in self._run_entries(order, anchors, points, bar):
             healthy = entry["healthy"]
             entry["open"] = not collapse or (not healthy and troubled < OPEN_TROUBLED)
             troubled += not healthy
             runs.append(entry)
-            if bar is not None:
-                bar.update(1)
         if bar is not None:
             bar.close()
 
@@ -256,6 +259,36 @@ class Report:
             "smoothing": DEFAULT_SMOOTHING,
             "collapsed": collapse,
         }
+
+    def _run_entries(self, order: list[str], anchors: dict[str, str], points: int, bar) -> list[dict[str, Any]]:
+        """Each run's section, in ``order``: here, or in worker processes for a long report."""
+        a = self.analysis
+        workers = self.workers if self.workers is not None else (os.cpu_count() or 1)
+        if workers > 1 and len(order) > RENDER_PROCESSES_ABOVE and all(a.has_summary(n) for n in order):
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            size = max(1, -(-len(order) // (4 * workers)))
+            chunks = [order[i : i + size] for i in range(0, len(order), size)]
+            # Spawned, not forked: polars and numba hold threads a fork would copy half-alive.
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+                futures = [
+                    pool.submit(_render_sections, self.title, [(a.for_run(n), n, anchors[n]) for n in chunk], points)
+                    for chunk in chunks
+                ]
+                out = []
+                for fut in futures:
+                    part = fut.result()
+                    out += part
+                    if bar is not None:
+                        bar.update(len(part))
+                return out
+        out = []
+        for name in order:
+            out.append(self._run(name, anchors[name], points))
+            if bar is not None:
+                bar.update(1)
+        return out
 
     def _run(self, name: str, anchor: str, max_points: int) -> dict[str, Any]:
         a = self.analysis
@@ -342,6 +375,11 @@ class Report:
             "<tr>" + "".join(f"{o}{escape(v)}</td>" for o, v in zip(opens, row)) + "</tr>" for row in zip(*cells)
         )
         return {"columns": columns, "body": Markup(body), "total": total, "shown": df.height}
+
+
+def _render_sections(title: str, items: list[tuple[Analysis, str, str]], points: int) -> list[dict[str, Any]]:
+    """A worker's share of a long report: the sections of runs, each from its own slice."""
+    return [Report(part, title=title, workers=1)._run(name, anchor, points) for part, name, anchor in items]
 
 
 def _data_block(data: dict[str, str]) -> str:

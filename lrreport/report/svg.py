@@ -41,9 +41,47 @@ def ema(x: np.ndarray, y: np.ndarray, weight: float, spacing: float) -> np.ndarr
         return out
     xf = x[fin]
     per_point = max(1.0, float(xf[-1] - xf[0]) / (len(xf) - 1) / (spacing or 1.0))
+    out[fin] = _ema_blocks(out[fin], min(weight**per_point, 0.999))
+    return out
+
+
+def _ema_blocks(x: np.ndarray, w: float) -> np.ndarray:
+    """The debiased EMA of finite ``x`` (``sum_j w**(i-j) x_j / sum_j w**(i-j)``) in numpy,
+    a block at a time: within a block the sums are cumulative sums of ``x_j * w**-j``, kept
+    below 1e290 by the block's length, and each block starts from the last one's sums. A
+    drawing's series (a few hundred points) costs a few numpy calls instead of a pandas
+    ``ewm`` (the report draws thousands of them). Values too large to scale fall back to
+    the recurrence."""
     from ..analyze.signals import debiased_ema
 
-    out[fin] = debiased_ema(out[fin], weight**per_point)
+    n = len(x)
+    if n == 0 or w <= 0.0:
+        return x.copy()
+    big = float(np.abs(x).max())
+    if not big < 1e200:
+        return debiased_ema(x, w)
+    if w < 0.05:
+        # A light weight (a downsampled series: the weight per kept point is w**gap) forgets
+        # fast: the terms older than M points weigh under 1e-12 together, a millionth of a
+        # pixel on any axis that shows the series, so the sum stops there.
+        m_terms = int(math.ceil(12.0 / -math.log10(w)))
+        num, den = x.copy(), np.ones(n)
+        for m in range(1, min(m_terms, n)):
+            num[m:] += w**m * x[:-m]
+            den[m:] += w**m
+        return num / den
+    # w**-k times the largest |x| stays below 1e290, and so do the cumulative sums.
+    room = 290.0 - math.log10(max(big, 1.0)) - math.log10(n)
+    block = max(1, min(n, int(room / -math.log10(w)))) if w < 1.0 else n
+    out = np.empty(n, dtype=np.float64)
+    num = den = 0.0
+    for s in range(0, n, block):
+        k = np.arange(min(block, n - s), dtype=np.float64)
+        up, down = w ** (-k), w**k
+        nums = down * (num * w + np.cumsum(x[s : s + len(k)] * up))
+        dens = down * (den * w + np.cumsum(up))
+        out[s : s + len(k)] = nums / dens
+        num, den = float(nums[-1]), float(dens[-1])
     return out
 
 
