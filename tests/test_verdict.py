@@ -240,3 +240,57 @@ def test_prior_regimes_and_positions():
     assert p.position(1e-6) == "far_low" and p.position(None) is None
     assert prior_for("tfevents", {}, tags=["lr-SGD"]).optimizer == "sgd"
     assert math.isclose(prior_for("hf_trainer_state", {}).typical, 3e-5)
+
+
+def test_seeds_are_judged_against_their_own_best():
+    """Two seeds whose data splits differ in difficulty (seed 1's losses sit 3x higher): a run
+    within a few percent of its own seed's best is not 'too low' because the other seed's
+    best is lower; the same LR on the other seed, far off its best, is."""
+    n = 30
+    t = np.arange(n)
+    runs = {}
+    for seed, level in ((0, 0.03), (1, 0.15)):
+        shape = {1e-4: 6.0, 3e-3: 1.02 if seed == 1 else 4.0, 2e-2: 1.0, 1e-1: 1.1, 3.0: 40.0}
+        for lr, k in shape.items():
+            val = 0.7 * np.exp(-t / 5) + level * k
+            runs[f"sw/lr={lr:g}_seed={seed}"] = {
+                "series": {"train_loss": val * 0.9, "val_loss": val},
+                "hparams": {"lr": lr, "seed": seed, "model": "mlp"},
+            }
+    a = lrreport.analyze(_runset(runs))
+    (sw,) = a.sweeps
+    assert sw.seeds == 2 and sw.best_lr == 2e-2
+    pos = {r.run: r.position for r in sw.runs}
+    assert pos["sw/lr=0.003_seed=1"] in ("good", "near")
+    assert pos["sw/lr=0.003_seed=0"] == "too_low"
+    assert a.verdict("sw/lr=0.003_seed=1").code == "healthy"
+    low = a.verdict("sw/lr=0.003_seed=0")
+    assert low.code == "lr_too_low" and "same set-up and seed" in low.message
+
+
+def test_a_frozen_validation_accuracy_beside_a_perfect_training_one_is_not_a_dead_net():
+    """36 validation samples: a good model's accuracy sits at 35/36 for most of the run while
+    training accuracy reaches 1.0. That is quantisation, not a constant predictor."""
+    n = 40
+    t = np.arange(n)
+    val_acc = np.where(t < 5, 0.9444, 0.9722)
+    train_acc = np.minimum(1.0, 0.9 + 0.02 * t)
+    val_loss = 0.2 * np.exp(-t / 10) + 0.09
+    train_loss = 0.4 * np.exp(-t / 3) + 1e-4
+    runs = {"wine/lr=0.0237": {"series": {"train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc,
+                                          "train_acc": train_acc}, "hparams": {"lr": 0.0237, "optimizer": "adam"}}}
+    from lrreport.analyze.baseline import constant_predictor
+    from lrreport.analyze.config import Config
+    from lrreport.analyze.context import build_context
+
+    def cp_of(runs):
+        return constant_predictor(build_context(_runset(runs), "wine/lr=0.0237", Config()))
+
+    assert cp_of(runs) is None
+    v = lrreport.analyze(_runset(runs)).verdict("wine/lr=0.0237")
+    assert "constant predictor" not in v.message
+    # The same frozen accuracy with a training accuracy frozen beside it is a dead net.
+    runs["wine/lr=0.0237"]["series"]["train_acc"] = np.full(n, 0.40)
+    runs["wine/lr=0.0237"]["series"]["val_acc"] = np.full(n, 0.3889)
+    cp = cp_of(runs)
+    assert cp is not None and cp["kind"] == "frozen_accuracy"

@@ -15,7 +15,11 @@ Three signs, each enough:
   probability evenly over exp(loss) classes.
 * **Frozen accuracy**: the logged accuracy repeats the same value (to 4
   significant digits) at ``FROZEN_SHARE`` of the evaluations: every input gets
-  the same answer (the majority class, or nothing at all).
+  the same answer (the majority class, or nothing at all). Not when the run's
+  other accuracy (training beside validation) climbs ``OTHER_ACC_RISE`` above
+  that value or reaches a perfect score: a constant predictor scores its
+  majority share on every split, while a small evaluation set (36 samples:
+  steps of 1/36) holds a good model's accuracy still for many epochs.
 * **Frozen loss**: the loss stops changing at all, its relative spread over
   the last half below ``FROZEN_SPREAD`` - no minibatch noise, so the outputs no
   longer depend on the inputs (a squared error sitting at 0.25 for 0/1 targets).
@@ -39,6 +43,8 @@ FROZEN_SHARE = 0.8
 #: An accuracy frozen at 1 (or 100%) is a model that gets everything right, not a constant one.
 PERFECT = 0.9999
 FROZEN_SPREAD = 1e-4
+#: The other split's accuracy (last half, median) this far above a frozen one: the model discriminates.
+OTHER_ACC_RISE = 0.05
 MIN_EVALS = 4
 
 
@@ -69,14 +75,29 @@ def _at_chance(ctx: RunContext) -> dict[str, Any] | None:
     return None
 
 
+def _accuracies(acc) -> np.ndarray | None:
+    if acc is None or len(acc) < MIN_EVALS:
+        return None
+    a = acc.value[np.isfinite(acc.value)]
+    if len(a) < MIN_EVALS:
+        return None
+    return np.where(a > 1.0, a / 100.0, a)  # accuracies logged in percent
+
+
+def _discriminates(other: np.ndarray | None, frozen: float) -> bool:
+    """Does the run's other accuracy show a model that tells inputs apart?"""
+    if other is None:
+        return False
+    late = float(np.median(other[len(other) // 2 :]))
+    return late >= PERFECT or late >= frozen + OTHER_ACC_RISE
+
+
 def _frozen_accuracy(ctx: RunContext) -> dict[str, Any] | None:
-    for acc in (ctx.val_acc, ctx.train_acc):
-        if acc is None or len(acc) < MIN_EVALS:
+    pairs = ((ctx.val_acc, ctx.train_acc), (ctx.train_acc, ctx.val_acc))
+    for acc, other in pairs:
+        a = _accuracies(acc)
+        if a is None:
             continue
-        a = acc.value[np.isfinite(acc.value)]
-        if len(a) < MIN_EVALS:
-            continue
-        a = np.where(a > 1.0, a / 100.0, a)  # accuracies logged in percent
         # To 4 significant digits, vectorised (a float32 accuracy written twice may differ
         # in its last digits).
         mag = np.floor(np.log10(np.where(np.abs(a) > 0, np.abs(a), 1.0)))
@@ -85,6 +106,8 @@ def _frozen_accuracy(ctx: RunContext) -> dict[str, Any] | None:
         vals, counts = np.unique(rounded, return_counts=True)
         top = int(np.argmax(counts))
         if counts[top] / len(a) >= FROZEN_SHARE and vals[top] < PERFECT:
+            if _discriminates(_accuracies(other), float(vals[top])):
+                continue
             return {
                 "kind": "frozen_accuracy",
                 "metric": acc.metric,

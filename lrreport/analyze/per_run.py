@@ -172,7 +172,8 @@ def _sweep_finding(result: RunResult, place: Placement, code: str) -> Finding:
         start_step=span[0] if span else None,
         end_step=span[1] if span else None,
         message=(
-            f"At LR {fmt(lr)} this run {reached} ({metric}), while the same set-up at LR {fmt(best)} held "
+            f"At LR {fmt(lr)} this run {reached} ({metric}), while the same set-up"
+            f"{' and seed' if ev.get('sweep_same_seed') else ''} at LR {fmt(best)} held "
             f"{fmt(best_score)}: its LR is {fmt(lr / best if best and lr else None)}x the best of its sweep, "
             f"on the {side} side."
         ),

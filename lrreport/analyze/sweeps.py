@@ -322,13 +322,17 @@ def assign_sweeps(
         if len(distinct) < MIN_LRS:
             continue
         metric = "val_loss" if all("val_loss" in p.losses for p in members) else "train_loss"
-        scores = {p.run: p.scores.get(metric, math.nan) for p in members}
-        if not any(math.isfinite(s) for s in scores.values()):
+        raw = {p.run: p.scores.get(metric, math.nan) for p in members}
+        if not any(math.isfinite(s) for s in raw.values()):
             continue
 
         def bucket(lr: float) -> float:
             return min(distinct, key=lambda d: abs(math.log(lr / d)))
 
+        # Seeds that each tried several LRs are judged against their own best, put on one
+        # scale: a seed whose split is harder is not a worse LR.
+        factor = _seed_scales(members, raw, bucket)
+        scores = {run: s * factor.get(run, 1.0) for run, s in raw.items()}
         by_lr: dict[float, list[float]] = defaultdict(list)
         for p in members:
             s = scores[p.run]
@@ -344,15 +348,21 @@ def assign_sweeps(
         scale = float(np.nanmedian([s for s in starts if s is not None and math.isfinite(s)] or [abs(best)]))
         margin = ABS_MARGIN * abs(scale)
 
-        def good(s: float) -> bool:
-            return math.isfinite(s) and (s <= best * good_factor or s - best <= margin)
+        # A seed's scores were scaled by its factor: so is the margin, in that seed's units.
+        by_lr_factor = defaultdict(list)
+        for p in members:
+            by_lr_factor[bucket(p.lr)].append(factor.get(p.run, 1.0))
+        lr_factor = {lr: float(np.median(f)) for lr, f in by_lr_factor.items()}
 
-        def bad(s: float) -> bool:
-            return not math.isfinite(s) or (s > best * BAD_FACTOR and s - best > margin)
+        def good(s: float, f: float = 1.0) -> bool:
+            return math.isfinite(s) and (s <= best * good_factor or s - best <= margin * f)
 
-        good_lrs = sorted(lr for lr, s in pooled.items() if good(s))
+        def bad(s: float, f: float = 1.0) -> bool:
+            return not math.isfinite(s) or (s > best * BAD_FACTOR and s - best > margin * f)
+
+        good_lrs = sorted(lr for lr, s in pooled.items() if good(s, lr_factor[lr]))
         lo, hi = good_lrs[0], good_lrs[-1]
-        seeds = _seed_agreement(members, scores, bucket, best_lr)
+        seeds = _seed_agreement(members, raw, bucket, best_lr)
         window = max((p.score_window.get(metric, 0) for p in members), default=0)
         stat = (
             f"best rolling median of {metric} over a tenth of its evaluations (at least 3; {window} here)"
@@ -363,19 +373,28 @@ def assign_sweeps(
         for p in members:
             s = scores[p.run]
             b = bucket(p.lr)
+            f = factor.get(p.run, 1.0)
             if b == best_lr:
                 pos = "best"
-            elif good(pooled.get(b, s)) and lo <= p.lr <= hi:
+            elif good(pooled.get(b, s), lr_factor[b]) and lo <= p.lr <= hi:
                 pos = "good"
-            elif bad(s) and p.lr > hi:
+            elif bad(s, f) and p.lr > hi:
                 pos = "too_high"
-            elif bad(s) and p.lr < lo:
+            elif bad(s, f) and p.lr < lo:
                 pos = "too_low"
             elif not math.isfinite(s):
                 pos = "failed"
             else:
                 pos = "near"
-            runs.append(SweepRun(run=p.run, lr=p.lr, best_val_loss=s, position=pos, metric=metric))
+            own, ref, same_seed = raw[p.run], best, False
+            if p.run in factor:
+                at_best = [raw[q.run] for q in members if q.seed == p.seed and bucket(q.lr) == best_lr]
+                at_best = [v for v in at_best if math.isfinite(v)]
+                if at_best:
+                    ref, same_seed = min(at_best), True
+                else:
+                    ref = best / factor[p.run]
+            runs.append(SweepRun(run=p.run, lr=p.lr, best_val_loss=own, position=pos, metric=metric))
             places[p.run] = Placement(
                 position=pos,
                 best_lr=best_lr,
@@ -383,9 +402,10 @@ def assign_sweeps(
                 grid=(distinct[0], distinct[-1]),
                 evidence={
                     "sweep_best_lr": best_lr,
-                    "sweep_best_score": best,
-                    "run_score": s,
-                    "score_over_best": (s / best) if best > 0 and math.isfinite(s) else None,
+                    "sweep_best_score": ref,
+                    "sweep_same_seed": same_seed,
+                    "run_score": own,
+                    "score_over_best": (own / ref) if ref > 0 and math.isfinite(own) else None,
                     "sweep_metric": metric,
                     "sweep_score": stat,
                     "sweep_good_lr_range": [lo, hi],
@@ -411,6 +431,27 @@ def assign_sweeps(
             )
         )
     return sweeps, places
+
+
+def _seed_scales(members, scores, bucket) -> dict[str, float]:
+    """Run -> the factor that puts its seed's scores on the sweep's common scale.
+
+    Only where at least two seeds each tried MIN_LRS LRs: each such seed's best score
+    becomes the median of those bests, its other scores keep their ratio to it. Runs of
+    other seeds (or none) keep their scores."""
+    by_seed: dict[str, list[SweepProfile]] = defaultdict(list)
+    for p in members:
+        if p.seed is not None:
+            by_seed[p.seed].append(p)
+    bests: dict[str, float] = {}
+    for seed, ps in by_seed.items():
+        finite = [(scores[p.run], bucket(p.lr)) for p in ps if math.isfinite(scores[p.run])]
+        if len({b for _, b in finite}) >= MIN_LRS:
+            bests[seed] = min(s for s, _ in finite)
+    if len(bests) < 2 or not all(b > 0 for b in bests.values()):
+        return {}
+    common = float(np.median(list(bests.values())))
+    return {p.run: common / bests[p.seed] for ps in by_seed.values() for p in ps if p.seed in bests}
 
 
 def _seed_agreement(members, scores, bucket, best_lr) -> dict[str, Any]:

@@ -237,7 +237,8 @@ EVIDENCE: dict[str, tuple[str, str, str]] = {
     # the run's sweep
     "sweep_best_lr": ("best LR of the sweep", "lr", "sweep"),
     "sweep_good_lr_range": ("LRs that worked", "lr_range", "sweep"),
-    "sweep_best_score": ("best score of the sweep", "value", "sweep"),
+    "sweep_best_score": ("score at the best LR", "value", "sweep"),
+    "sweep_same_seed": ("compared within its seed", "text", "sweep"),
     "run_score": ("this run's score", "value", "sweep"),
     "score_over_best": ("this run ÷ the best", "ratio", "sweep"),
     "sweep_metric": ("ranked on", "text", "sweep"),
