@@ -193,7 +193,10 @@ import numpy as np
 from lrreport.ingest import _scan
 kernel = _scan._kernel()  # import numba, then load the kernel from numba's cache (or compile it)
 kernel.scan_events(np.zeros(1, np.uint8))
-kernel.purge_superseded(np.zeros(2, np.int32), np.arange(2), 1, np.zeros(0, np.int64), np.zeros(0, np.int64))
+kernel.purge_superseded(
+    np.zeros(2, np.int32), np.arange(2, dtype=np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64),
+    np.zeros(0, np.int64), np.zeros(0, np.int64),
+)
 print("BENCH " + json.dumps({{"import": t1 - t0, "kernel": time.perf_counter() - t1}}))
 """
 
