@@ -292,3 +292,21 @@ def test_fresh_process_analyses_sample_logs_without_numba(tmp_path: Path):
     assert res == {"exit": 0, "numba": [], "kernel": False}
     assert json.loads((tmp_path / "r.json").read_text()) and (tmp_path / "r.html").stat().st_size > 0
     assert not any(Path(env["NUMBA_CACHE_DIR"]).iterdir())  # nothing was compiled
+
+
+def test_kernel_loads_without_scipy_linalg_and_leaves_numba_whole():
+    """Loading the reader's kernel skips numba's BLAS probe (an import of scipy.linalg, most
+    of the kernel's start-up in a fresh process), and jitted np.dot still works after it."""
+    code = (
+        "import sys, numpy as np\n"
+        "from lrreport.ingest import _scan\n"
+        "k = _scan._kernel(); k.scan_events(np.zeros(1, np.uint8))\n"
+        "assert 'scipy.linalg' not in sys.modules, 'probe ran'\n"
+        "assert 'scipy.linalg.cython_blas' not in sys.modules\n"
+        "import numba\n"
+        "f = numba.njit(lambda a, b: np.dot(a, b))\n"
+        "assert f(np.ones(3), np.arange(3.0)) == 3.0\n"
+        "print('ok')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]

@@ -19,6 +19,8 @@ later file goes to it.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 
 import numpy as np
@@ -65,6 +67,28 @@ def _take_python_budget(nbytes: int) -> bool:
         return True
 
 
+def _skip_blas_probe() -> None:
+    """Load numba's array-math registry without its BLAS probe.
+
+    numba's CPU target imports ``numba.np.arraymath`` before it compiles or loads any
+    function, and that module decides whether ``np.dot`` may call BLAS by importing
+    ``scipy.linalg`` - about 0.3 s, most of what loading the cached reader costs in a fresh
+    process, for a kernel that does no linear algebra. The probe's import is hidden for
+    that one import, and numba's flag is set from whether scipy is installed at all, which
+    is what the probe finds on any working scipy: jitted code that calls ``np.dot`` later
+    in the process behaves as before."""
+    key = "scipy.linalg.cython_blas"
+    if "numba.np.arraymath" in sys.modules or key in sys.modules:
+        return
+    sys.modules[key] = None  # type: ignore[assignment]  # makes the import raise ImportError
+    try:
+        import numba.np.arraymath as arraymath
+    finally:
+        if key in sys.modules and sys.modules[key] is None:
+            del sys.modules[key]
+    arraymath._HAVE_BLAS = importlib.util.find_spec("scipy") is not None
+
+
 def _kernel():
     global _kernel_ready
     # Imports numba; the first call compiles the kernel unless numba's cache has it.
@@ -72,6 +96,10 @@ def _kernel():
         from ..progress import notify_compile
 
         notify_compile()
+        try:
+            _skip_blas_probe()
+        except Exception:  # noqa: BLE001 - a numba without this module: nothing to skip
+            pass
     from . import _tfrecord
 
     _kernel_ready = True
