@@ -5,8 +5,8 @@ it, damaged files included); they differ in what they cost:
 
 * :mod:`._tfrecord_py` (Python and numpy) costs nothing to start and parses
   about 6 MB of scalar events a second (~8 us a record);
-* :mod:`._tfrecord` (numba) parses ~700 MB a second, but a process pays about
-  0.8 s to import numba and load the compiled kernel from numba's cache, and
+* :mod:`._tfrecord` (numba) parses ~400-700 MB a second, but a process pays
+  0.3-0.5 s to import numba and load the compiled kernel from numba's cache, and
   the first run after an install compiles it: 7-20 s on a 2-core machine.
 
 So a process reads its first :data:`PYTHON_BYTES` of event files in Python and
