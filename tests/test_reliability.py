@@ -88,9 +88,28 @@ def notes_of(rs, kind: str | None = None) -> list:
     return [n for n in rs.notes if kind is None or n.kind == kind]
 
 
+_PEAK_RSS = """
+def _lrreport_peak_mb():
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print('RSS', _lrreport_peak_mb())
+"""
+
+
 def max_rss_mb(code: str, timeout: float = HANG) -> tuple[float, str]:
-    """Run ``code`` in a fresh interpreter (this checkout's lrreport first on the path); its peak RSS in MB."""
-    prog = textwrap.dedent(code) + "\nimport resource\nprint('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    """Run ``code`` in a fresh interpreter (this checkout's lrreport first on the path); its peak RSS in MB.
+
+    The peak is the child's own (``VmHWM``, which starts afresh at exec): Linux carries
+    ``ru_maxrss`` over from the parent, so a pytest process that once grew past 1 GB (numba
+    compiling the reader on an empty cache does) would make every child look that large."""
+    prog = textwrap.dedent(code) + _PEAK_RSS
     env = dict(os.environ, PYTHONPATH=str(REPO))
     res = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=timeout, env=env)
     assert res.returncode == 0, res.stderr[-3000:]
