@@ -367,3 +367,31 @@ def test_keras2_mmdet_lightning1_and_hf4_shapes(tmp_path):
     assert _series(rs, "lightning1.log", "val_loss").value == pytest.approx([0.61, 0.51])
     assert _series(rs, "hf4.log", "train_loss").value == pytest.approx([0.6931, 0.5])  # not the run's average
     assert _series(rs, "hf4.log", "val_loss").value == pytest.approx([0.45])
+
+
+def test_json_lines_logs_with_a_phase_field(tmp_path):
+    """MMDetection/MMCV write ``<time>.log.json``: one JSON object per line, ``"mode"``
+    train or val. Read as text (the records hold the values by name); a val record's bare
+    names are validation metrics. A ``.jsonl`` is read the same way; a one-line JSON config
+    or JSON lines without metrics stay quiet."""
+    recs = [{"env_info": "sys.platform: linux", "seed": 0}]
+    for e in range(1, 7):
+        for it in (50, 100):
+            recs.append({"mode": "train", "epoch": e, "iter": it, "lr": 0.02, "memory": 3000,
+                         "loss_bbox": 0.3, "loss": 1.0 / e + 0.2, "time": 0.4})
+        recs.append({"mode": "val", "epoch": e, "iter": 100, "lr": 0.02, "loss": 1.5 / e + 0.3, "bbox_mAP": 0.1 + e / 50})
+    text = "\n".join(json.dumps(r) for r in recs) + "\n"
+    (tmp_path / "20230101_120000.log.json").write_text(text)
+    (tmp_path / "metrics.jsonl").write_text(text)
+    (tmp_path / "config.json").write_text('{"lr": 0.001, "batch_size": 32}\n')
+    (tmp_path / "other.json").write_text('{"a": 1}\n{"b": 2}\n')
+    rs = lrreport.load(tmp_path)
+    assert sorted(rs.runs) == ["20230101_120000.log.json", "metrics.jsonl"] and not rs.errors
+    for run in rs.runs:
+        df = rs.scalars.filter(rs.scalars["run"] == run)
+        val = df.filter(df["metric"] == "val_loss").sort("epoch")
+        train = df.filter(df["metric"] == "train_loss").sort("step")
+        assert val["value"].to_list() == pytest.approx([1.5 / e + 0.3 for e in range(1, 7)])
+        assert val["epoch"].to_list() == [float(e) for e in range(1, 7)]
+        assert len(train) == 12 and train["value"][0] == pytest.approx(1.2)
+        assert "val_bbox_mAP" in set(df["metric"])

@@ -23,7 +23,9 @@ Rules, in the order they apply:
 * Plain-text output (``*.log``, ``*.out``, ``*.err``, ``*.txt``, ``nohup.out``,
   ``slurm-*.out``, a notebook's ``*.ipynb``) is a log when its head or tail
   prints training progress (:mod:`lrreport.ingest.textlog`); a ``.log`` is
-  first tried as a CSV (Keras' CSVLogger writes ``training.log``). Beside a
+  first tried as a CSV (Keras' CSVLogger writes ``training.log``). JSON lines
+  (``*.jsonl``, and a ``*.json`` holding one object per line, such as
+  MMDetection's ``<time>.log.json``) are read the same way. Beside a
   structured log of the same folder it is the console copy of that run: it is
   not read, and the run's warnings say so.
 * Files that are not logs (data CSVs, configs, images, checkpoints, code) are
@@ -84,7 +86,7 @@ NOT_LOG_JSON = frozenset(
     }
 )
 HPARAM_FILES = ("hparams.yaml", "hparams.yml", "hparams.json")
-TEXT_SUFFIXES = (".log", ".out", ".err", ".txt", ".ipynb")
+TEXT_SUFFIXES = (".log", ".out", ".err", ".txt", ".ipynb", ".jsonl", ".ndjson")
 #: Names that say "I am a training log" even before a line is read: such a file with no
 #: progress line in it is reported, not passed over.
 LOG_BY_NAME = re.compile(
@@ -182,6 +184,22 @@ def _sniff_json(path: Path) -> tuple[str | None, Any]:
     return None, None
 
 
+def _json_lines(path: Path) -> bool:
+    """Do the file's first two non-empty lines each hold one JSON object (JSON lines)?"""
+    import json
+
+    lines = [ln for ln in read_head(path, 1 << 16).splitlines() if ln.strip()][:3]
+    if len(lines) < 2:
+        return False
+    for ln in lines[:2]:
+        try:
+            if not isinstance(json.loads(ln), dict):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
 def _csv_kind(path: Path) -> str | None:
     header = read_csv_header(path)
     if not header or len(header) < 2:
@@ -220,6 +238,8 @@ def source_of_file(path: Path, allow_pickle: bool = False) -> tuple[str | None, 
         kind, obj = _sniff_json(path)
         if kind is None and "history" in low:
             return "keras_history", None  # claims to be a history: report why it is not
+        if kind is None and obj is None and _json_lines(path):
+            return _text_kind(path)  # one object per line: a logger's record per step
         return kind, obj
     if low.endswith(CSV_SUFFIXES):
         kind = _csv_kind(path)

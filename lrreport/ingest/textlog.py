@@ -257,10 +257,19 @@ def _parse_dict(text: str) -> dict | None:
     return obj if isinstance(obj, dict) else None
 
 
+#: Keys of a logged record that name its phase, and the phases that are an evaluation.
+DICT_PHASE_KEYS = ("mode", "phase", "split")
+DICT_VAL_PHASES = frozenset({"val", "valid", "validation", "eval", "evaluation", "test", "dev"})
+
+
 def _dict_event(lineno: int, obj: dict) -> Event | None:
     if "train_runtime" in obj:
         return None  # Trainer's closing summary: whole-run averages, not a point of the curve
     ev = Event(lineno, from_dict=True, pattern="python_dict")
+    # A record that names its phase (MMDetection's log.json: "mode": "val") puts its bare
+    # metric names in that split.
+    phase = next((str(obj[k]).lower() for k in DICT_PHASE_KEYS if isinstance(obj.get(k), str)), None)
+    val_phase = phase in DICT_VAL_PHASES
     for k, v in obj.items():
         if isinstance(v, str):
             # transformers 5.x prints its log values formatted, as strings: {'loss': '0.6937'}
@@ -283,6 +292,9 @@ def _dict_event(lineno: int, obj: dict) -> Event | None:
             continue
         if any(s in low for s in DICT_NOT_SIGNALS) or not _is_metric_name([k]):
             continue
+        words = split_words(k)
+        if val_phase and not any(w in SPLIT_WORDS for w in words) and words[:1] != ["lr"]:
+            k = f"val_{k}"
         ev.metrics.append((k, to_value(v)))
     return ev if (ev.metrics or ev.placed) else None
 
