@@ -220,3 +220,30 @@ def test_one_dict_of_lists_per_split(tmp_path):
     name, info = _only(rs)
     assert {"train_loss", "val_loss", "train_acc"} <= set(info.metrics)
     assert list(rs.series(name, "val_loss").epoch) == [1, 2, 3]
+
+
+def test_tensorboard_ui_csv_exports_are_runs_of_their_tags(tmp_path):
+    """TensorBoard's dashboard downloads one curve per CSV (``Wall time,Step,Value``, named
+    ``run-<run>-tag-<tag>.csv``). The files of one exported run are that run; a Keras run
+    exported per split (``<run>_train``, ``<run>_validation``) is one run with both splits;
+    a renamed file keeps its stem as the tag."""
+    import math
+
+    for run in ("version_0", "version_1"):
+        for split in ("train", "validation"):
+            for tag in ("epoch_loss", "epoch_accuracy"):
+                rows = ["Wall time,Step,Value"]
+                for s in range(20):
+                    v = math.exp(-s / 5) + (0.2 if split == "validation" else 0) if "loss" in tag else 1 - math.exp(-s / 5)
+                    rows.append(f"{1700000000.5 + s},{s},{v!r}")
+                (tmp_path / f"run-{run}_{split}-tag-{tag}.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "alone" / "val_loss.csv").write_text("Wall time,Step,Value\n1.0,0,0.9\n2.0,10,0.5\n3.0,20,0.4\n")
+    rs = lrreport.load(tmp_path)
+    assert sorted(rs.runs) == ["alone", "version_0", "version_1"] and not rs.errors
+    assert rs.runs["version_0"].source == "tb_csv"
+    assert rs.runs["version_0"].metrics == ["train_acc", "train_loss", "val_acc", "val_loss"]
+    v = rs.scalars.filter((rs.scalars["run"] == "version_1") & (rs.scalars["metric"] == "val_loss")).sort("step")
+    assert v["step"].to_list() == list(range(20))
+    assert v["value"][0] == pytest.approx(1.2) and v["wall_time"][0] == pytest.approx(1700000000.5)
+    assert rs.runs["alone"].metrics == ["val_loss"]

@@ -116,6 +116,10 @@ def _read_part(kind: str, path: Path, src: RunSource, allow_pickle: bool) -> Run
         from .textlog import read_text_log
 
         return read_text_log(path)
+    if kind == "tb_csv":
+        from .tbcsv import read_tb_csv
+
+        return read_tb_csv(path)
     from .detect import why_not_a_log
 
     raise LogReadError(path, why_not_a_log(path))

@@ -46,7 +46,7 @@ class LogReadError(Exception):
 class RunData:
     """The scalars and metadata of one run, as one reader found them."""
 
-    source: str  #: format name: tfevents, keras_csv, lightning_csv, csv, keras_history, hf_trainer_state, mlflow, wandb, text
+    source: str  #: format name: tfevents, keras_csv, lightning_csv, csv, tb_csv, keras_history, hf_trainer_state, mlflow, wandb, text
     frame: pl.DataFrame  #: FRAME_SCHEMA columns
     files: list[str] = field(default_factory=list)  #: the files read (absolute paths)
     hparams: dict[str, Any] = field(default_factory=dict)

@@ -205,6 +205,10 @@ def _csv_kind(path: Path) -> str | None:
     if not header or len(header) < 2:
         return None
     lower = [h.lower() for h in header]
+    from .tbcsv import HEADERS
+
+    if tuple(lower) in HEADERS:
+        return "tb_csv"  # one curve downloaded from TensorBoard's UI
     if lower[0] in ("", "unnamed: 0") and any("loss" in c for c in lower[1:]):
         return "csv"  # pd.DataFrame(history.history).to_csv(): the index is the epoch
     has_step = any(c in lower for c in STEP_COLUMNS)
@@ -441,6 +445,17 @@ def discover(logdir: Path, allow_pickle: bool = False, found: Found | None = Non
                 sources[d].notes.append(f"console output not read ({', '.join(texts)}): the structured log beside it holds this run")
             else:
                 pending_notes[d] = texts
+        # Curves downloaded from TensorBoard's UI: the files of one exported run are that run.
+        exports: dict[str, list[Path]] = {}
+        for kind, p, _ in logs:
+            if kind == "tb_csv":
+                from .tbcsv import export_parts
+
+                exports.setdefault(export_parts(p.name)[0], []).append(p)
+        logs = [x for x in logs if x[0] != "tb_csv"]
+        for key in sorted(exports):
+            src = source_at(d / key if len(exports) > 1 and key else d)
+            src.parts.extend(("tb_csv", p) for p in exports[key])
         by_kind: dict[str, int] = {}
         for kind, _, _ in logs:
             by_kind[kind] = by_kind.get(kind, 0) + 1
