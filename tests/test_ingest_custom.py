@@ -247,3 +247,26 @@ def test_tensorboard_ui_csv_exports_are_runs_of_their_tags(tmp_path):
     assert v["step"].to_list() == list(range(20))
     assert v["value"][0] == pytest.approx(1.2) and v["wall_time"][0] == pytest.approx(1700000000.5)
     assert rs.runs["alone"].metrics == ["val_loss"]
+
+
+def test_sacred_file_store_run(tmp_path):
+    """A run written by Sacred's FileStorageObserver (tests/data/sacred, made with sacred
+    0.8.7 by scripts/make_sacred_fixture.py): the logged series with their steps, the LR
+    from config.json, cout.txt taken as the console copy of the same run."""
+    import shutil
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "sacred"
+    shutil.copytree(data / "1", tmp_path / "store" / "1")  # expected.json beside it is a history of its own
+    expected = json.loads((data / "expected.json").read_text())
+    rs = lrreport.load(tmp_path / "store")
+    assert list(rs.runs) == ["1"] and not rs.errors
+    info = rs.runs["1"]
+    assert info.source == "sacred" and info.hparams["lr"] == 0.01
+    assert info.metrics == ["lr", "train_loss", "val_loss"]
+    assert any("console output not read" in w for w in info.warnings)
+    for name, metric in (("training.loss", "train_loss"), ("validation.loss", "val_loss")):
+        got = rs.scalars.filter(rs.scalars["metric"] == metric).sort("step")
+        assert got["step"].to_list() == list(range(12))
+        assert got["value"].to_list() == pytest.approx(expected[name])
+        assert got["wall_time"].null_count() == 0

@@ -116,6 +116,10 @@ def _read_part(kind: str, path: Path, src: RunSource, allow_pickle: bool) -> Run
         from .textlog import read_text_log
 
         return read_text_log(path)
+    if kind == "sacred":
+        from .sacred import read_sacred_metrics
+
+        return read_sacred_metrics(path, src.cached.get(path))
     if kind == "tb_csv":
         from .tbcsv import read_tb_csv
 

@@ -181,6 +181,10 @@ def _sniff_json(path: Path) -> tuple[str | None, Any]:
         return "hf_trainer_state", obj
     if looks_like_history(obj):
         return "keras_history", obj
+    from .sacred import looks_like_sacred_metrics
+
+    if looks_like_sacred_metrics(obj):
+        return "sacred", obj
     return None, None
 
 
