@@ -110,6 +110,17 @@ def _seed_files() -> dict[str, tuple[str, bytes]]:
     text = REPO / "tests" / "data" / "text" / "keras3_fit_verbose1.txt"
     if text.is_file():
         out["text"] = ("train.log", text.read_bytes())
+    sacred = REPO / "tests" / "data" / "sacred" / "1" / "metrics.json"
+    if sacred.is_file():
+        out["sacred"] = ("metrics.json", sacred.read_bytes())
+    rows = "".join(f"{1700000000.5 + i},{i * 10},{0.9 ** i!r}\n" for i in range(40))
+    out["tb_csv"] = ("run-version_0-tag-train_loss.csv", ("Wall time,Step,Value\n" + rows).encode())
+    lines = "".join(
+        json.dumps({"mode": m, "epoch": e, "iter": 50, "lr": 0.02, "loss": 1.0 / e}) + "\n"
+        for e in range(1, 15)
+        for m in ("train", "val")
+    )
+    out["json_lines"] = ("20230101_120000.log.json", lines.encode())
     mlflow = next((s / "schedule-cut-early" / "mlruns").glob("*/*/metrics"), None)
     if mlflow is not None:
         metric = sorted(p for p in mlflow.rglob("*") if p.is_file())[0]
