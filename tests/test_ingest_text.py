@@ -395,3 +395,20 @@ def test_json_lines_logs_with_a_phase_field(tmp_path):
         assert val["epoch"].to_list() == [float(e) for e in range(1, 7)]
         assert len(train) == 12 and train["value"][0] == pytest.approx(1.2)
         assert "val_bbox_mAP" in set(df["metric"])
+
+
+def test_detectron2_metrics_json_lines(tmp_path):
+    """Detectron2's JSONWriter appends one record per logging period to ``metrics.json``
+    (JSON lines, ``iteration`` as the step, ``total_loss``, ``lr``): read as the training
+    loss and LR by iteration."""
+    with open(tmp_path / "metrics.json", "w") as f:
+        for it in range(19, 1000, 20):
+            f.write(json.dumps({"data_time": 0.01, "eta_seconds": 100.0, "fast_rcnn/cls_accuracy": 0.9, "iteration": it,
+                                "loss_cls": 0.2, "lr": 0.02, "time": 0.4, "total_loss": 1.0 + 1.0 / (it + 1)}) + "\n")
+    rs = lrreport.load(tmp_path)
+    (run,) = rs.runs
+    df = rs.scalars
+    loss = df.filter(df["metric"] == "train_loss").sort("step")
+    assert loss["step"].to_list() == list(range(19, 1000, 20))
+    assert loss["value"][0] == pytest.approx(1.05)
+    assert "lr" in rs.runs[run].metrics
