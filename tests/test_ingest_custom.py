@@ -270,3 +270,23 @@ def test_sacred_file_store_run(tmp_path):
         assert got["step"].to_list() == list(range(12))
         assert got["value"].to_list() == pytest.approx(expected[name])
         assert got["wall_time"].null_count() == 0
+
+
+def test_semicolon_and_tab_separated_histories(tmp_path):
+    """Keras' ``CSVLogger(..., separator=";")``, a spreadsheet's export with decimal commas,
+    and a TSV: read like their comma-separated twins (before, all three were passed over
+    without a word). A ``.log`` still needs commas to be taken for a CSV: console text
+    holds semicolons and tabs too."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "training.csv").write_text("epoch;loss;lr;val_loss\n0;1.2;0.001;1.3\n1;0.9;0.001;1.0\n2;0.7;0.001;0.9\n")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "history.csv").write_text("epoch;loss;val_loss\n0;1,2;1,3\n1;0,9;1,0\n2;0,7;0,9\n")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "history.tsv").write_text("epoch\tloss\tval_loss\n0\t1.2\t1.3\n1\t0.9\t1.0\n2\t0.7\t0.9\n")
+    rs = lrreport.load(tmp_path)
+    assert sorted(rs.runs) == ["a", "b", "c"] and not rs.errors
+    for run in ("a", "b", "c"):
+        got = rs.scalars.filter((rs.scalars["run"] == run) & (rs.scalars["metric"] == "val_loss")).sort("step")
+        assert got["value"].to_list() == pytest.approx([1.3, 1.0, 0.9]), run
+    assert rs.runs["a"].metrics == ["lr", "train_loss", "val_loss"]
+    assert any("decimal commas" in w for w in rs.runs["b"].warnings)

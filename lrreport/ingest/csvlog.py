@@ -92,8 +92,9 @@ def _decode_head(head: bytes) -> str | None:
         return head.decode("cp1252", errors="replace")
 
 
-def read_csv_header(path: Path) -> list[str] | None:
-    """The header cells of a CSV-like file, or None if it does not look like one."""
+def read_csv_header(path: Path, commas_only: bool = False) -> list[str] | None:
+    """The header cells of a CSV-like file, or None if it does not look like one
+    (``commas_only``: a semicolon or a tab does not make one)."""
     head = read_head(path, 8192)
     if not head:
         return None
@@ -101,9 +102,38 @@ def read_csv_header(path: Path) -> list[str] | None:
     if text is None:
         return None
     line = text.split("\n", 1)[0].rstrip("\r")
-    if "," not in line:
+    sep = "," if "," in line else None if commas_only else _separator(line)
+    if sep is None:
         return None
-    return [c.strip().strip('"') for c in line.split(",")]
+    return [c.strip().strip('"') for c in line.split(sep)]
+
+
+def _separator(header: str) -> str | None:
+    """The header's field separator: a comma, else a semicolon (Keras' ``CSVLogger(separator=";")``,
+    spreadsheets in locales with a decimal comma), else a tab."""
+    for sep in (",", ";", "\t"):
+        if sep in header:
+            return sep
+    return None
+
+
+def _to_commas(data: bytes) -> tuple[bytes, str | None]:
+    """A semicolon- or tab-separated log rewritten with commas (a decimal comma becomes a
+    point), and a note saying so; a comma-separated one unchanged."""
+    end = data.find(b"\n")
+    header = data[: end if end >= 0 else len(data)]
+    if b"," in header:
+        return data, None
+    for sep, name in ((b";", "semicolons"), (b"\t", "tabs")):
+        if sep not in header:
+            continue
+        if b"," in data:
+            if b"." in data[end + 1 :] if end >= 0 else b"." in data:
+                return data, None  # commas and points in the values: not ours to guess
+            data = data.replace(b",", b".")  # 0,52: a decimal comma
+            name += " (decimal commas)"
+        return data.replace(sep, b","), name
+    return data, None
 
 
 def _utf16(data: bytes) -> str | None:
@@ -153,6 +183,9 @@ def csv_bytes(path: Path, data: bytes) -> tuple[bytes, list[tuple[str, str]], li
     except UnicodeDecodeError:
         data = data.decode("cp1252", errors="replace").encode("utf-8")
         notes.append(f"{path.name}: not UTF-8 text; read as cp1252 (Windows Latin-1)")
+    data, separated = _to_commas(data)
+    if separated and "decimal" in separated:
+        notes.append(f"{path.name}: fields separated by {separated}")
     return data, damage, notes
 
 

@@ -205,7 +205,8 @@ def _json_lines(path: Path) -> bool:
 
 
 def _csv_kind(path: Path) -> str | None:
-    header = read_csv_header(path)
+    # A .log is console text as often as a CSV: only a comma-separated header makes it one.
+    header = read_csv_header(path, commas_only=path.name.lower().endswith(".log"))
     if not header or len(header) < 2:
         return None
     lower = [h.lower() for h in header]
