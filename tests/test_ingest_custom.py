@@ -290,3 +290,23 @@ def test_semicolon_and_tab_separated_histories(tmp_path):
         assert got["value"].to_list() == pytest.approx([1.3, 1.0, 0.9]), run
     assert rs.runs["a"].metrics == ["lr", "train_loss", "val_loss"]
     assert any("decimal commas" in w for w in rs.runs["b"].warnings)
+
+
+def test_wandb_chart_export_is_one_run_per_run_column(tmp_path):
+    """A chart downloaded from the W&B web UI ("Export panel" -> CSV): a ``Step`` column and,
+    per run, ``<run> - <metric>`` with ``__MIN``/``__MAX`` beside it; runs that did not log at
+    a step leave their cells empty. Each run is a run of its own; the range columns are left
+    out."""
+    rows = ['"Step","run-a - train/loss","run-a - train/loss__MIN","run-a - train/loss__MAX","run-b - train/loss",'
+            '"run-b - train/loss__MIN","run-b - train/loss__MAX"']
+    for s in range(0, 200, 10):
+        a, b = 1.0 / (s + 1), 2.0 / (s + 1)
+        rows.append(f'"{s}","{a!r}","{a!r}","{a!r}","{b!r}","{b!r}","{b!r}"' if s < 150 else f'"{s}","{a!r}","{a!r}","{a!r}","","",""')
+    (tmp_path / "wandb_export_2024-01-01T00_00_00.000+00_00.csv").write_text("\n".join(rows) + "\n")
+    rs = lrreport.load(tmp_path / "wandb_export_2024-01-01T00_00_00.000+00_00.csv")
+    assert sorted(rs.runs) == ["wandb_export_2024-01-01T00_00_00.000+00_00.csv#run-a",
+                               "wandb_export_2024-01-01T00_00_00.000+00_00.csv#run-b"]
+    for run, k, n in ((sorted(rs.runs)[0], 1.0, 20), (sorted(rs.runs)[1], 2.0, 15)):
+        assert rs.runs[run].metrics == ["train_loss"]
+        got = rs.scalars.filter(rs.scalars["run"] == run).sort("step")
+        assert got.height == n and got["value"][1] == pytest.approx(k / 11)

@@ -553,6 +553,36 @@ def _safe_suffix(value: str) -> str:
     return text[:60] or "_"
 
 
+#: A column of a chart exported from the W&B web UI: "<run name> - <metric>", with
+#: "__MIN"/"__MAX" beside each (the range of the points the chart bucketed together).
+WANDB_EXPORT_COLUMN = re.compile(r"^(?P<run>.+?) - (?P<metric>.+?)(?P<range>__MIN|__MAX)?$")
+
+
+def _wandb_export(df: pl.DataFrame, axis_cols: set[str]) -> list[tuple[str, pl.DataFrame]] | None:
+    """The runs of a W&B chart export (every column but the axis "<run> - <metric>"), each
+    as a table of the axis and its metrics; None for any other table."""
+    cols = [c for c in df.columns if c not in axis_cols]
+    if not axis_cols or not cols:
+        return None
+    matches = [WANDB_EXPORT_COLUMN.match(c) for c in cols]
+    if not all(matches):
+        return None
+    runs: dict[str, dict[str, str]] = {}
+    for c, m in zip(cols, matches):
+        if m.group("range"):
+            continue
+        runs.setdefault(m.group("run"), {})[c] = m.group("metric")
+    if not runs:
+        return None
+    axis = [c for c in df.columns if c in axis_cols]
+    out = []
+    for run, metrics in runs.items():
+        part = df.select(axis + list(metrics)).rename(metrics)
+        filled = pl.any_horizontal([pl.col(m).str.strip_chars().fill_null("") != "" for m in metrics.values()])
+        out.append((run, part.filter(filled)))
+    return out
+
+
 def read_table_runs(
     path: Path,
     df: pl.DataFrame,
@@ -593,9 +623,14 @@ def read_table_runs(
         notes.append(f"{path.name}: column '{split_col}' says the split; its values prefix the metric names")
         stats = _text_columns(df)
 
-    group_col = _group_column(df, axis_cols, stats)
+    wandb_runs = _wandb_export(df, axis_cols)
+    group_col = None if wandb_runs else _group_column(df, axis_cols, stats)
     parts: list[tuple[str, pl.DataFrame, list[int]]] = []
-    if group_col is None:
+    if wandb_runs:
+        parts = [(_safe_suffix(run), part, []) for run, part in wandb_runs]
+        names = ", ".join(run for run, _ in wandb_runs[:5])
+        notes.append(f"{path.name}: a W&B chart export of {len(wandb_runs)} runs ({names}); its __MIN/__MAX columns left out")
+    elif group_col is None:
         parts.append(("", df, boundaries))
     else:
         key = df[group_col].str.strip_chars()
