@@ -412,3 +412,25 @@ def test_detectron2_metrics_json_lines(tmp_path):
     assert loss["step"].to_list() == list(range(19, 1000, 20))
     assert loss["value"][0] == pytest.approx(1.05)
     assert "lr" in rs.runs[run].metrics
+
+
+def test_printed_epoch_table_fastai_style(tmp_path):
+    """fastai's Recorder prints one row per epoch under a header of names (on a console:
+    fixed-width text; ``#na#`` where a value is missing, a ``mm:ss`` time column). Each
+    number takes its column's name; rows stop at the first line that is not one."""
+    text = (
+        "epoch     train_loss  valid_loss  accuracy  time    \n"
+        "0         0.912345    0.701234    0.750000  00:05     \n"
+        "1         0.612345    #na#        0.820000  00:05     \n"
+        "2         0.412345    0.451234    0.850000  00:05     \n"
+        "Better model found at epoch 2 with valid_loss value: 0.451234.\n"
+        "3 4 5 6 7\n"
+    )
+    (tmp_path / "train.log").write_text(text)
+    rs = lrreport.load(tmp_path / "train.log")
+    df = rs.scalars
+    val = df.filter(df["metric"] == "val_loss").sort("epoch")
+    assert val["epoch"].to_list() == [0.0, 2.0] and val["value"].to_list() == pytest.approx([0.701234, 0.451234])
+    train = df.filter(df["metric"] == "train_loss").sort("epoch")
+    assert train["value"].to_list() == pytest.approx([0.912345, 0.612345, 0.412345])
+    assert set(df["metric"]) == {"train_loss", "val_loss", "train_acc"}

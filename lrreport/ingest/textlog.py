@@ -27,6 +27,10 @@ on lines made by the real library and on a real log.
 ``step_marker``      ``iter 100: loss 2.30`` (nanoGPT), ``Step [10/1549], Loss: 0.049``,
                      ``step 100 | loss ...``, ``Iteration 500``.
 ``epoch_batch``      ``[1,  2000] loss: 2.234``: the PyTorch CIFAR-10 tutorial (epoch, batch).
+``table``            a printed epoch table: a header of names starting with ``epoch``
+                     (``epoch  train_loss  valid_loss  accuracy  time``: fastai 2.x's
+                     ``Recorder`` on a console) and rows of as many cells under it; each
+                     number takes its column's name.
 ``name_value``       the metric pairs of any of those lines: ``name: value``, ``name=value``,
                      ``name value``, ``Train Loss: 1.94, Train Acc: 20.34%`` (a percentage is
                      kept as printed); ``val (avg)`` keeps the value next to the name;
@@ -419,12 +423,56 @@ class TextParse:
     lines: int
 
 
+_TABLE_NAME = re.compile(r"^[A-Za-z_][\w@/.%-]*$")
+
+
+def _table_header(seg: str) -> list[str] | None:
+    """A header of a printed epoch table (fastai's ``epoch  train_loss  valid_loss  accuracy
+    time``): ``epoch`` first, then names, at least one a metric's, no number among them."""
+    tokens = _clean(seg).split()
+    if len(tokens) < 3 or tokens[0].lower() != "epoch" or not all(_TABLE_NAME.match(t) for t in tokens):
+        return None
+    if not any(_is_metric_name([t]) for t in tokens[1:]):
+        return None
+    return tokens
+
+
+def _table_row(lineno: int, seg: str, header: list[str]) -> Event | None:
+    """A row under a table header: the epoch, then each named column's number (a cell that
+    is no number, such as fastai's ``#na#`` or a ``00:05`` time, is skipped)."""
+    tokens = _clean(seg).split()
+    if len(tokens) != len(header) or not tokens[0].isdigit():
+        return None
+    ev = Event(lineno, epoch=float(int(tokens[0])), placed=True, pattern="table")
+    for name, cell in zip(header[1:], tokens[1:]):
+        if not _is_metric_name([name]) or not _NUMBER_CELL.match(cell):
+            continue
+        v = to_value(cell)
+        if v is not None:
+            ev.metrics.append((name, v))
+    return ev
+
+
+_NUMBER_CELL = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?$|^(?:nan|NaN|inf|-inf)$")
+
+
 def parse_lines(lines: Iterable[str]) -> TextParse:
     events: list[Event] = []
     keras_open = False
+    table: list[str] | None = None
     count = 0
     for count, raw in enumerate(lines, 1):
         for seg in _segments(raw):
+            if table is not None:
+                row = _table_row(count, seg, table)
+                if row is not None:
+                    events.append(row)
+                    continue
+                table = None
+            head = _table_header(seg) if "poch" in seg[:40] else None
+            if head is not None:
+                table = head
+                continue
             ev = parse_line(count, seg, keras_open)
             if ev is None:
                 continue
