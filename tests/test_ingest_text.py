@@ -434,3 +434,18 @@ def test_printed_epoch_table_fastai_style(tmp_path):
     train = df.filter(df["metric"] == "train_loss").sort("epoch")
     assert train["value"].to_list() == pytest.approx([0.912345, 0.612345, 0.412345])
     assert set(df["metric"]) == {"train_loss", "val_loss", "train_acc"}
+
+
+def test_timm_train_console(tmp_path):
+    """timm's train.py prints ``Train: E [ k/N (p%)]  Loss: ...  LR: ...`` and then ``Test:``
+    lines: epoch E, batch k of N, the test lines at the end of their epoch
+    (tests/data/text/timm_train_console.txt: written by hand in timm's console shape, not by timm)."""
+    rs = lrreport.load(Path(__file__).parent / "data" / "text" / "timm_train_console.txt")
+    df = rs.scalars
+    train = df.filter(df["metric"] == "train_loss").sort("step")
+    assert train["epoch"].to_list() == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+    assert train["step"].to_list() == [0, 500, 1250, 1251, 1751, 2501]
+    val = df.filter(df["metric"] == "val_loss").sort("step")
+    assert val["epoch"].to_list() == [0.0, 1.0] and val["value"].to_list() == pytest.approx([6.5938, 6.0938])
+    lr = df.filter(df["metric"] == "lr").sort("step")
+    assert lr["value"][-1] == pytest.approx(2.008e-4)

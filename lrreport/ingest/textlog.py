@@ -21,7 +21,8 @@ on lines made by the real library and on a real log.
                      (``{"train_loss": ..., "epoch": 3}``: the DeiT/MAE ``log.txt``) the same way.
                      The final ``train_runtime`` summary and throughput keys are left out.
 ``epoch_marker``     ``Epoch 3:``, ``Epoch [3/30]``, ``epoch 3``, ``EPOCH 3``, ``epoch=3``,
-                     ``Epoch: [3][ 10/500]`` (pytorch/examples), ``Train: [3/50]`` (Swin-style);
+                     ``Epoch: [3][ 10/500]`` (pytorch/examples), ``Train: [3/50]`` (Swin-style),
+                     ``Train: 3 [ 500/1251 ( 40%)]`` (timm 0.6-1.x: epoch 3, batch 500 of 1251);
                      with a Lightning 2.x tqdm bar (``Epoch 3: 100%|███| 50/50 [..., v_num=1,
                      train_loss=0.123, val_loss=0.2]``) the bar's postfix is read.
 ``step_marker``      ``iter 100: loss 2.30`` (nanoGPT), ``Step [10/1549], Loss: 0.049``,
@@ -130,6 +131,8 @@ EPOCH_MARK = re.compile(
 )
 #: ``Train: [3/50]``: the Swin Transformer / timm-style epoch marker.
 TRAIN_EPOCH_MARK = re.compile(r"\b(?:train|training)\b\s*:?\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+#: ``Train: 3 [ 500/1251 ( 40%)]``: timm's train.py (epoch, then batch of batches), 0.6-1.x.
+TIMM_TRAIN_MARK = re.compile(r"\b(?:train|training)\b\s*:\s*(\d+)\s*\[\s*(\d+)\s*/\s*(\d+)")
 #: ``[1,  2000] loss: 2.234``: the PyTorch CIFAR-10 tutorial's print (epoch, batch), 1.x-2.x.
 EPOCH_BATCH_MARK = re.compile(r"^\[\s*(\d+)\s*,\s*(\d+)\s*\]")
 STEP_MARK = re.compile(r"\b(?:global[_ ]step|step|iter|iteration)\b\s*[:=#]?\s*[\[(]?\s*(\d+)(?:\s*/\s*(\d+))?\s*[\])]?")
@@ -382,6 +385,16 @@ def _parse_line(lineno: int, raw: str, keras_open: bool) -> Event | None:
     m = EPOCH_MARK.search(low) if "epoch" in low else None
     if m is None and "train" in low and "[" in line:
         m = TRAIN_EPOCH_MARK.search(low)
+        if m is None:
+            mt = TIMM_TRAIN_MARK.search(low)
+            if mt:
+                ev.epoch = float(mt.group(1))
+                ev.step_in_epoch, ev.steps_per_epoch = int(mt.group(2)), int(mt.group(3))
+                ev.placed, ev.pattern = True, "epoch_marker"
+                close = low.find("]", mt.end())
+                end = close + 1 if close >= 0 else mt.end()
+                rest = " " * end + rest[end:]
+                low = " " * end + low[end:]
     if m is None and line.startswith("["):
         mb = EPOCH_BATCH_MARK.match(low)
         if mb:
