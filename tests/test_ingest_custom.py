@@ -310,3 +310,20 @@ def test_wandb_chart_export_is_one_run_per_run_column(tmp_path):
         assert rs.runs[run].metrics == ["train_loss"]
         got = rs.scalars.filter(rs.scalars["run"] == run).sort("step")
         assert got.height == n and got["value"][1] == pytest.approx(k / 11)
+
+
+def test_csv_served_by_tensorboard_matches_its_event_file():
+    """tests/data/tb_csv/: the CSVs TensorBoard 2.21 served for sample_logs/healthy-demo
+    (``/data/plugin/scalars/scalars?run=.&tag=...&format=csv``, what its download link
+    fetches), saved under the dashboard's file names: the same points as the event file."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    rs = lrreport.load(here / "data" / "tb_csv")
+    assert list(rs.runs) == ["tb_csv"] and rs.runs["tb_csv"].metrics == ["lr", "train_loss", "val_loss"]
+    ev = lrreport.load(here.parent / "sample_logs" / "healthy-demo")
+    for metric in ("val_loss", "lr"):
+        a = rs.scalars.filter(rs.scalars["metric"] == metric).sort("step")
+        b = ev.scalars.filter(ev.scalars["metric"] == metric).sort("step")
+        assert a["step"].to_list() == b["step"].to_list()
+        assert a["value"].to_list() == pytest.approx(b["value"].to_list(), rel=1e-6)
