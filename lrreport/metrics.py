@@ -18,7 +18,7 @@ as ``g0`` in ``eval_g0_loss`` or ``LMOutput`` in ``LMOutput_loss``).
   points wins (Lightning's ``train_loss_step`` over ``train_loss_epoch``); the
   others keep their own tag as their metric name. Nothing is ever dropped.
 
-The contract is ``../shared/FINDINGS.md`` ("Canonical metric names").
+The names are part of the project's contract: ``docs/findings.md`` ("Canonical metric names").
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import conftest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,9 +24,7 @@ from lrreport.ingest.tfevents import (
     read_tfevents_run,
 )
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "tfevents"
-if not REALWORLD.is_dir():
-    REALWORLD = Path("/work/shared/realworld/tfevents")
+REALWORLD = conftest.REALWORLD / "tfevents"  # ../shared/realworld, or $LRREPORT_REALWORLD
 
 
 # --- writers ---------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import conftest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,9 +32,7 @@ from lrreport.ingest import _scan, _tfrecord_py
 from lrreport.ingest.tfevents import read_event_files, read_tfevents_run
 
 REPO = Path(__file__).resolve().parent.parent
-REALWORLD = REPO.parent / "shared" / "realworld" / "tfevents"
-if not REALWORLD.is_dir():
-    REALWORLD = Path("/work/shared/realworld/tfevents")
+REALWORLD = conftest.REALWORLD / "tfevents"  # ../shared/realworld, or $LRREPORT_REALWORLD
 
 
 @pytest.fixture(autouse=True)

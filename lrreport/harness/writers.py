@@ -1,7 +1,7 @@
 """Write one :class:`~lrreport.harness.record.RunRecord` the way each framework does.
 
 None of those frameworks is needed: each writer reproduces its tool's
-on-disk layout, checked against the real logs in ``shared/realworld``:
+on-disk layout, checked against real logs from public repositories:
 
 * ``tb``: TensorBoard event files through ``torch.utils.tensorboard.SummaryWriter``
   (per step ``train/loss_step``, ``lr``, ``lr/<group>``, ``grad_norm``,
