@@ -235,6 +235,7 @@ def test_metric_of_plus_and_minus_1e308_is_drawn_clipped(tmp_path):
     assert "<svg" in out["html"]
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # drawn without numpy overflow warnings, too
 @pytest.mark.parametrize("lr", [1e300, 1e308, 1e-320], ids=["1e300", "1e308", "subnormal"])
 def test_lr_at_the_ends_of_a_float_is_drawn(tmp_path, lr):
     """A log LR axis whose ticks would be 10**309 or 10**-324 (OverflowError), and values

@@ -175,7 +175,7 @@ def trace_base(runset: RunSet, run: str, changes: list[LRChange]) -> TraceBase:
     for i in range(len(ends)):
         if bad[i]:
             notes[i].append("NaN/Inf loss")
-        elif i and math.isfinite(train[i]) and math.isfinite(train[i - 1]) and train[i - 1] > 0 and train[i] > SPIKE_JUMP * train[i - 1]:
+        elif i and math.isfinite(train[i]) and math.isfinite(train[i - 1]) and train[i - 1] > 0 and float(train[i]) > SPIKE_JUMP * float(train[i - 1]):
             notes[i].append("loss spike")
     return TraceBase(labels, ends, how, train, val, acc, lrs, notes)
 

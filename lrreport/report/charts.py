@@ -177,7 +177,8 @@ def _line_json(line: Line) -> str:
 def wants_log(values: np.ndarray, ratio: float) -> bool:
     """Log when every value is positive and they span more than ``ratio``."""
     v = values[np.isfinite(values)]
-    return bool(len(v) and np.all(v > 0) and v.max() / v.min() > ratio)
+    # Python floats: a span past 1e308 is inf, not a numpy overflow warning.
+    return bool(len(v) and np.all(v > 0) and float(v.max()) / float(v.min()) > ratio)
 
 
 def robust_limits(values: np.ndarray, log: bool) -> tuple[float, float] | None:
