@@ -5,7 +5,8 @@
 
 A toy experiment logs ``training.loss``, ``validation.loss`` and ``lr`` with
 ``_run.log_scalar(name, value, step)`` for 12 epochs; the observer writes
-``1/metrics.json``, ``1/config.json``, ``1/run.json`` and ``1/cout.txt``. The
+``1/metrics.json``, ``1/config.json``, ``1/run.json`` and ``1/cout.txt`` (and a copy of
+this script under ``_sources/``, removed: it is not part of the log). The
 values are fixed (no randomness), so ``expected.json`` beside them holds what was
 logged, for the tests to compare with what lrreport reads.
 """
@@ -43,6 +44,7 @@ def main() -> int:
             print(f"epoch {e} loss {math.exp(-e / 4) + 0.1:.4f}")
 
     ex.run(options={"--loglevel": "ERROR"})
+    shutil.rmtree(OUT / "_sources", ignore_errors=True)  # the observer's copy of this script: not a log
     (OUT / "expected.json").write_text(json.dumps(logged, indent=1) + "\n")
     print(f"wrote {OUT}")
     return 0

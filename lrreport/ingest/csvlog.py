@@ -102,38 +102,37 @@ def read_csv_header(path: Path, commas_only: bool = False) -> list[str] | None:
     if text is None:
         return None
     line = text.split("\n", 1)[0].rstrip("\r")
-    sep = "," if "," in line else None if commas_only else _separator(line)
+    sep = _separator(line, commas_only)
     if sep is None:
         return None
     return [c.strip().strip('"') for c in line.split(sep)]
 
 
-def _separator(header: str) -> str | None:
-    """The header's field separator: a comma, else a semicolon (Keras' ``CSVLogger(separator=";")``,
-    spreadsheets in locales with a decimal comma), else a tab."""
-    for sep in (",", ";", "\t"):
-        if sep in header:
-            return sep
-    return None
+#: Field separators, in the order they are tried: a comma, else a semicolon (Keras'
+#: ``CSVLogger(separator=";")``, spreadsheets in locales with a decimal comma), else a tab.
+SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def _separator(header: str, commas_only: bool = False) -> str | None:
+    """The header's field separator (``commas_only``: a comma or none)."""
+    return next((sep for sep in ((",",) if commas_only else SEPARATORS) if sep in header), None)
 
 
 def _to_commas(data: bytes) -> tuple[bytes, str | None]:
     """A semicolon- or tab-separated log rewritten with commas (a decimal comma becomes a
-    point), and a note saying so; a comma-separated one unchanged."""
+    point), and what it was separated by; a comma-separated one unchanged."""
     end = data.find(b"\n")
-    header = data[: end if end >= 0 else len(data)]
-    if b"," in header:
+    header, body = (data[:end], data[end + 1 :]) if end >= 0 else (data, b"")
+    sep = _separator(header.decode("utf-8", errors="replace"))
+    if sep in (None, ","):
         return data, None
-    for sep, name in ((b";", "semicolons"), (b"\t", "tabs")):
-        if sep not in header:
-            continue
-        if b"," in data:
-            if b"." in data[end + 1 :] if end >= 0 else b"." in data:
-                return data, None  # commas and points in the values: not ours to guess
-            data = data.replace(b",", b".")  # 0,52: a decimal comma
-            name += " (decimal commas)"
-        return data.replace(sep, b","), name
-    return data, None
+    name = SEPARATORS[sep]
+    if b"," in data:
+        if b"." in body:
+            return data, None  # commas and points in the values: not ours to guess
+        data = data.replace(b",", b".")  # 0,52: a decimal comma
+        name += " (decimal commas)"
+    return data.replace(sep.encode(), b","), name
 
 
 def _utf16(data: bytes) -> str | None:

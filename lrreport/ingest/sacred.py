@@ -19,7 +19,7 @@ import numpy as np
 from ..metrics import match_tag
 from .base import LogReadError, RunData, frame_from_columns
 from .lightning import flatten_hparams
-from .numbers import MAX_STEP, to_value
+from .numbers import to_step, to_value
 
 __all__ = ["looks_like_sacred_metrics", "read_sacred_metrics"]
 
@@ -65,8 +65,8 @@ def read_sacred_metrics(path: Path, obj: Any = None) -> RunData:
         st = ser.get("steps") or list(range(len(vals)))
         ts = ser.get("timestamps") or []
         for i, raw in enumerate(vals):
-            step = st[i] if i < len(st) else None
-            if isinstance(step, bool) or not isinstance(step, (int, float)) or not abs(step) <= MAX_STEP or step != step:
+            step = to_step(st[i]) if i < len(st) and not isinstance(st[i], str) else None
+            if step is None:
                 skipped += 1
                 continue
             v = to_value(raw) if not isinstance(raw, bool) else float(raw)
@@ -74,7 +74,7 @@ def read_sacred_metrics(path: Path, obj: Any = None) -> RunData:
                 skipped += 1
                 continue
             tags.append(str(name))
-            steps.append(int(step))
+            steps.append(step)
             values.append(v)
             walls.append(_wall(ts[i]) if i < len(ts) else None)
     out = RunData(

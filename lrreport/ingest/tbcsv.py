@@ -18,6 +18,7 @@ import numpy as np
 
 from .base import LogReadError, RunData, frame_from_columns
 from .csvlog import read_wide_csv
+from .numbers import MAX_STEP
 
 __all__ = ["HEADERS", "export_parts", "read_tb_csv"]
 
@@ -54,7 +55,7 @@ def read_tb_csv(path: Path) -> RunData:
     value = np.asarray(df[cols["value"]].cast(float, strict=False).to_numpy(), dtype=float)
     wall_col = cols.get("wall time") or cols.get("wall_time")
     wall = np.asarray(df[wall_col].cast(float, strict=False).to_numpy(), dtype=float) if wall_col else None
-    ok = np.isfinite(step) & (np.abs(step) < 2**62)
+    ok = np.isfinite(step) & (np.abs(step) <= MAX_STEP)
     skipped = int(len(step) - ok.sum())
     _, tag = export_parts(path.name)
     out = RunData(

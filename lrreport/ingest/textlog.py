@@ -458,15 +458,10 @@ def _table_row(lineno: int, seg: str, header: list[str]) -> Event | None:
         return None
     ev = Event(lineno, epoch=float(int(tokens[0])), placed=True, pattern="table")
     for name, cell in zip(header[1:], tokens[1:]):
-        if not _is_metric_name([name]) or not _NUMBER_CELL.match(cell):
-            continue
-        v = to_value(cell)
+        v = to_value(cell) if _is_metric_name([name]) else None
         if v is not None:
             ev.metrics.append((name, v))
     return ev
-
-
-_NUMBER_CELL = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?$|^(?:nan|NaN|inf|-inf)$")
 
 
 def parse_lines(lines: Iterable[str]) -> TextParse:
